@@ -1,0 +1,64 @@
+# Two commands on a fresh machine: `make run` and `make test`. Each installs what is missing.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+WEB := src/datagenflow/web/index.html
+FRONTEND_SRC := $(shell find frontend/src frontend/index.html frontend/package.json frontend/vite.config.ts -type f 2>/dev/null)
+PYTEST_ARGS ?=
+
+.PHONY: setup run run-dev dev test test-unit test-e2e lint format frontend bench clean
+
+setup: $(STAMP) $(WEB)
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+frontend/node_modules/.package-lock.json: frontend/package.json frontend/package-lock.json
+	cd frontend && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+$(WEB): frontend/node_modules/.package-lock.json $(FRONTEND_SRC)
+	cd frontend && npm run build --silent
+
+frontend: $(WEB)
+
+run: setup
+	$(BIN)/datagenflow serve
+
+run-dev: run
+
+dev: setup
+
+test: setup
+	@bash scripts/ensure-chromium.sh
+	$(BIN)/pytest -q $(PYTEST_ARGS)
+	cd frontend && npm test --silent
+
+test-unit: setup
+	$(BIN)/pytest -q -m "not e2e" $(PYTEST_ARGS)
+
+test-e2e: setup
+	@bash scripts/ensure-chromium.sh
+	$(BIN)/pytest -q tests/e2e $(PYTEST_ARGS)
+
+lint: setup
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+	$(BIN)/mypy
+	cd frontend && npm run lint --silent && npm run typecheck --silent
+
+format: $(STAMP)
+	$(BIN)/ruff format src tests bench
+	$(BIN)/ruff check --fix src tests bench
+
+bench: setup
+	$(BIN)/python bench/bench_engine.py
+	$(BIN)/python bench/bench_server.py
+
+clean:
+	rm -rf $(VENV) frontend/node_modules src/datagenflow/web .pytest_cache .mypy_cache .ruff_cache

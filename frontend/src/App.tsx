@@ -1,0 +1,41 @@
+import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
+import { createBrowserRouter, Navigate, RouterProvider } from 'react-router';
+import { ApiError } from './api/client';
+import { Layout } from './components/Layout';
+import { PipelinesPage } from './pages/PipelinesPage';
+import { EditorPage } from './pages/EditorPage';
+import { GeneratorPage } from './pages/GeneratorPage';
+import { ReviewPage } from './pages/ReviewPage';
+import { NotFoundPage } from './pages/NotFoundPage';
+
+const queryClient = new QueryClient({
+  defaultOptions: {
+    queries: {
+      refetchOnWindowFocus: false,
+      retry: (count, err) => !(err instanceof ApiError && err.status < 500) && count < 1,
+    },
+  },
+});
+
+const router = createBrowserRouter([
+  {
+    path: '/',
+    element: <Layout />,
+    children: [
+      { index: true, element: <Navigate to="/pipelines" replace /> },
+      { path: 'pipelines', element: <PipelinesPage /> },
+      { path: 'pipelines/:id', element: <EditorPage /> },
+      { path: 'generator', element: <GeneratorPage /> },
+      { path: 'review', element: <ReviewPage /> },
+      { path: '*', element: <NotFoundPage /> },
+    ],
+  },
+]);
+
+export function App() {
+  return (
+    <QueryClientProvider client={queryClient}>
+      <RouterProvider router={router} />
+    </QueryClientProvider>
+  );
+}

@@ -1,0 +1,96 @@
+import { useMemo, useState } from 'react';
+import type { BlockInfo, BlockLoadError } from '../api/types';
+
+export const DRAG_MIME = 'application/x-datagenflow-block';
+
+interface Props {
+  blocks: BlockInfo[];
+  errors: BlockLoadError[];
+  onAdd: (info: BlockInfo) => void;
+}
+
+export function groupBlocks(blocks: BlockInfo[], query: string): [string, BlockInfo[]][] {
+  const q = query.trim().toLowerCase();
+  const groups = new Map<string, BlockInfo[]>();
+  for (const b of blocks) {
+    const hay = `${b.name} ${b.type} ${b.description} ${b.category}`.toLowerCase();
+    if (q && !q.split(/\s+/).every((w) => hay.includes(w))) continue;
+    const cat = b.category || 'other';
+    if (!groups.has(cat)) groups.set(cat, []);
+    groups.get(cat)!.push(b);
+  }
+  return [...groups.entries()].sort(([a], [b]) => a.localeCompare(b));
+}
+
+export function Palette({ blocks, errors, onAdd }: Props) {
+  const [query, setQuery] = useState('');
+  const groups = useMemo(() => groupBlocks(blocks, query), [blocks, query]);
+  return (
+    <aside className="palette" data-testid="palette">
+      <div className="panel-title">Blocks</div>
+      <input
+        type="search"
+        className="input"
+        placeholder="Search blocks…"
+        value={query}
+        onChange={(e) => setQuery(e.target.value)}
+        data-testid="palette-search"
+        aria-label="Search blocks"
+      />
+      <p className="small muted">Drag a block onto the canvas (or double-click it).</p>
+      {errors.length > 0 && (
+        <details className="block-errors" data-testid="block-load-errors" open>
+          <summary>
+            {errors.length} block file{errors.length === 1 ? '' : 's'} failed to load
+          </summary>
+          {errors.map((e) => (
+            <div key={e.source} className="small">
+              <code>{e.source}</code>: <span className="error-text">{e.error}</span>
+            </div>
+          ))}
+        </details>
+      )}
+      <div className="palette-groups">
+        {groups.map(([category, items]) => (
+          <section key={category} className="palette-group" data-testid={`palette-category-${category}`}>
+            <h3>{category}</h3>
+            {items.map((b) => (
+              <div
+                key={b.type}
+                className="palette-item"
+                draggable
+                onDragStart={(e) => {
+                  e.dataTransfer.setData(DRAG_MIME, b.type);
+                  e.dataTransfer.setData('text/plain', b.type);
+                  e.dataTransfer.effectAllowed = 'copy';
+                }}
+                onDoubleClick={() => onAdd(b)}
+                data-testid={`palette-item-${b.type}`}
+                title={`${b.type} (${b.source})`}
+              >
+                <div className="palette-item-head">
+                  <span className="palette-item-name">{b.name}</span>
+                  <button
+                    type="button"
+                    className="icon-button small"
+                    aria-label={`Add ${b.name}`}
+                    onClick={() => onAdd(b)}
+                    data-testid={`palette-add-${b.type}`}
+                  >
+                    +
+                  </button>
+                </div>
+                <div className="small muted">{b.description}</div>
+                <div className="tiny muted">
+                  {b.inputs.join(', ') || '—'} → {b.outputs.join(', ') || '—'}
+                  {b.source !== 'builtin' && <span className="tag">{b.source}</span>}
+                </div>
+              </div>
+            ))}
+          </section>
+        ))}
+        {groups.length === 0 && <p className="muted small">No block matches “{query}”.</p>}
+      </div>
+    </aside>
+  );
+}

@@ -1,0 +1,248 @@
+import { create } from 'zustand';
+import {
+  addEdge as rfAddEdge,
+  applyEdgeChanges,
+  applyNodeChanges,
+  type Connection,
+  type Edge,
+  type EdgeChange,
+  type Node,
+  type NodeChange,
+} from '@xyflow/react';
+import type { BlockInfo, PipelineDefinition, Problem } from '../api/types';
+import {
+  autoLayout,
+  canConnect,
+  definitionToGraph,
+  edgeId,
+  END_ID,
+  graphToDefinition,
+  isBlockNode,
+  newNodeId,
+  START_ID,
+  uniqueBlockId,
+  type BlockNodeData,
+  type GraphNode,
+} from './graph';
+
+export type FlowNode = Node<Record<string, unknown>>;
+
+interface EditorState {
+  /** What is loaded: "new", a pipeline id, or null (nothing yet). */
+  loadedKey: string | null;
+  pipelineId: number | null;
+  name: string;
+  seedFields: string[];
+  nodes: FlowNode[];
+  edges: Edge[];
+  selectedNodeId: string | null;
+  dirty: boolean;
+  problems: Problem[];
+  /** Invalid drafts typed in the config panel, per node and field: saving waits for them. */
+  draftErrors: Record<string, Record<string, string>>;
+  /** Bumped to ask the canvas to fit the view (after load or layout). */
+  fitRequest: number;
+
+  reset: () => void;
+  loadNew: () => void;
+  load: (id: number, def: PipelineDefinition) => void;
+  onNodesChange: (changes: NodeChange<FlowNode>[]) => void;
+  onEdgesChange: (changes: EdgeChange[]) => void;
+  onConnect: (connection: Connection) => void;
+  addBlock: (info: BlockInfo, position: { x: number; y: number }) => string;
+  updateConfig: (nodeId: string, key: string, value: unknown) => void;
+  replaceConfig: (nodeId: string, config: Record<string, unknown>) => void;
+  setBlockId: (nodeId: string, blockId: string) => void;
+  setDraftError: (nodeId: string, key: string, error: string | null) => void;
+  deleteNode: (nodeId: string) => void;
+  select: (nodeId: string | null) => void;
+  setName: (name: string) => void;
+  setSeedFields: (fields: string[]) => void;
+  layout: () => void;
+  setProblems: (problems: Problem[]) => void;
+  markSaved: (id: number) => void;
+  definition: () => PipelineDefinition;
+}
+
+function terminalNodes(): FlowNode[] {
+  return [
+    { id: START_ID, type: 'start', position: { x: 0, y: 0 }, data: {}, deletable: false },
+    { id: END_ID, type: 'end', position: { x: 0, y: 380 }, data: {}, deletable: false },
+  ];
+}
+
+const empty = {
+  loadedKey: null,
+  pipelineId: null,
+  name: '',
+  seedFields: [] as string[],
+  nodes: [] as FlowNode[],
+  edges: [] as Edge[],
+  selectedNodeId: null,
+  dirty: false,
+  problems: [] as Problem[],
+  draftErrors: {} as Record<string, Record<string, string>>,
+};
+
+/** Defaults of a block's config, filled in when the block is dropped (what you see is what runs). */
+export function defaultConfig(info: BlockInfo): Record<string, unknown> {
+  const config: Record<string, unknown> = {};
+  for (const [key, prop] of Object.entries(info.config_schema?.properties ?? {})) {
+    if (prop.default !== undefined && prop.default !== null) config[key] = structuredClone(prop.default);
+  }
+  return config;
+}
+
+export const useEditorStore = create<EditorState>()((set, get) => ({
+  ...empty,
+  fitRequest: 0,
+
+  reset: () => set({ ...empty }),
+
+  loadNew: () =>
+    set((s) => ({
+      ...empty,
+      loadedKey: 'new',
+      name: 'Untitled pipeline',
+      nodes: terminalNodes(),
+      fitRequest: s.fitRequest + 1,
+    })),
+
+  load: (id, def) => {
+    const graph = definitionToGraph(def);
+    set((s) => ({
+      ...empty,
+      loadedKey: String(id),
+      pipelineId: id,
+      name: def.name,
+      seedFields: [...(def.seed_fields ?? [])],
+      nodes: graph.nodes as FlowNode[],
+      edges: graph.edges.map((e) => ({ ...e })),
+      fitRequest: s.fitRequest + 1,
+    }));
+  },
+
+  onNodesChange: (changes) => {
+    const structural = changes.some((c) => c.type === 'position' || c.type === 'remove' || c.type === 'add' || c.type === 'replace');
+    const removed = new Set(changes.filter((c) => c.type === 'remove').map((c) => c.id));
+    set((s) => {
+      const nodes = applyNodeChanges(changes.filter((c) => !(c.type === 'remove' && (c.id === START_ID || c.id === END_ID))), s.nodes);
+      const draftErrors = { ...s.draftErrors };
+      removed.forEach((id) => delete draftErrors[id]);
+      return {
+        nodes,
+        edges: removed.size ? s.edges.filter((e) => !removed.has(e.source) && !removed.has(e.target)) : s.edges,
+        selectedNodeId: s.selectedNodeId && removed.has(s.selectedNodeId) ? null : s.selectedNodeId,
+        draftErrors,
+        dirty: s.dirty || structural,
+      };
+    });
+  },
+
+  onEdgesChange: (changes) => {
+    const structural = changes.some((c) => c.type === 'remove' || c.type === 'add' || c.type === 'replace');
+    set((s) => ({ edges: applyEdgeChanges(changes, s.edges), dirty: s.dirty || structural }));
+  },
+
+  onConnect: (connection) => {
+    const { edges } = get();
+    if (!canConnect(edges, connection.source, connection.target)) return;
+    set((s) => ({
+      edges: rfAddEdge({ ...connection, id: edgeId(connection.source, connection.target) }, s.edges),
+      dirty: true,
+    }));
+  },
+
+  addBlock: (info, position) => {
+    const { nodes } = get();
+    const taken = nodes.filter(isBlockNode as (n: FlowNode) => boolean).map((n) => (n.data as BlockNodeData).blockId);
+    const id = newNodeId();
+    const data: BlockNodeData = {
+      blockId: uniqueBlockId(info.type, taken),
+      blockType: info.type,
+      config: defaultConfig(info),
+    };
+    const node: FlowNode = { id, type: 'block', position, data, selected: true };
+    set((s) => ({
+      nodes: [...s.nodes.map((n) => (n.selected ? { ...n, selected: false } : n)), node],
+      edges: s.edges.map((e) => (e.selected ? { ...e, selected: false } : e)),
+      selectedNodeId: id,
+      dirty: true,
+    }));
+    return id;
+  },
+
+  updateConfig: (nodeId, key, value) =>
+    set((s) => ({
+      nodes: s.nodes.map((n) => {
+        if (n.id !== nodeId || n.type !== 'block') return n;
+        const data = n.data as BlockNodeData;
+        const config = { ...data.config };
+        if (value === undefined) delete config[key];
+        else config[key] = value;
+        return { ...n, data: { ...data, config } };
+      }),
+      dirty: true,
+    })),
+
+  replaceConfig: (nodeId, config) =>
+    set((s) => ({
+      nodes: s.nodes.map((n) => (n.id === nodeId && n.type === 'block' ? { ...n, data: { ...n.data, config } } : n)),
+      dirty: true,
+    })),
+
+  setBlockId: (nodeId, blockId) =>
+    set((s) => ({
+      nodes: s.nodes.map((n) => (n.id === nodeId && n.type === 'block' ? { ...n, data: { ...n.data, blockId } } : n)),
+      dirty: true,
+    })),
+
+  setDraftError: (nodeId, key, error) =>
+    set((s) => {
+      const current = s.draftErrors[nodeId]?.[key];
+      if ((current ?? null) === error) return s;
+      const forNode = { ...(s.draftErrors[nodeId] ?? {}) };
+      if (error) forNode[key] = error;
+      else delete forNode[key];
+      const draftErrors = { ...s.draftErrors, [nodeId]: forNode };
+      if (!Object.keys(forNode).length) delete draftErrors[nodeId];
+      return { draftErrors };
+    }),
+
+  deleteNode: (nodeId) => {
+    if (nodeId === START_ID || nodeId === END_ID) return;
+    set((s) => {
+      const draftErrors = { ...s.draftErrors };
+      delete draftErrors[nodeId];
+      return {
+        nodes: s.nodes.filter((n) => n.id !== nodeId),
+        edges: s.edges.filter((e) => e.source !== nodeId && e.target !== nodeId),
+        selectedNodeId: s.selectedNodeId === nodeId ? null : s.selectedNodeId,
+        draftErrors,
+        dirty: true,
+      };
+    });
+  },
+
+  select: (nodeId) => set({ selectedNodeId: nodeId }),
+
+  setName: (name) => set({ name, dirty: true }),
+
+  setSeedFields: (seedFields) => set({ seedFields, dirty: true }),
+
+  layout: () =>
+    set((s) => ({
+      nodes: autoLayout(s.nodes as GraphNode[], s.edges) as FlowNode[],
+      dirty: true,
+      fitRequest: s.fitRequest + 1,
+    })),
+
+  setProblems: (problems) => set({ problems }),
+
+  markSaved: (id) => set({ pipelineId: id, loadedKey: String(id), dirty: false }),
+
+  definition: () => {
+    const s = get();
+    return graphToDefinition(s.name, s.seedFields, s.nodes as GraphNode[], s.edges);
+  },
+}));

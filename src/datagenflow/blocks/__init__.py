@@ -1,0 +1,1 @@
+"""Built-in blocks, one module each; found through the `datagenflow.blocks` entry points."""

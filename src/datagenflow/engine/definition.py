@@ -1,0 +1,141 @@
+"""The one pipeline definition format, read from dicts, YAML or JSON, with readable errors."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from datagenflow.errors import InvalidInputError
+
+_ID_PATTERN = re.compile(r"^[A-Za-z_][A-Za-z0-9_\-]*$")
+
+
+class DefinitionError(InvalidInputError):
+    pass
+
+
+class BlockSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    id: str | None = Field(default=None, max_length=100)
+    type: str = Field(min_length=1, max_length=200)
+    config: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("id")
+    @classmethod
+    def _check_id(cls, value: str | None) -> str | None:
+        if value is not None and not _ID_PATTERN.match(value):
+            raise ValueError(
+                f"block id {value!r} must start with a letter or '_' and hold only "
+                "letters, digits, '_' and '-'"
+            )
+        return value
+
+
+class PipelineDefinition(BaseModel):
+    """A pipeline as users write it; `edges` absent means the blocks run as a chain."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(default="Untitled pipeline", min_length=1, max_length=200)
+    description: str = ""
+    seed_fields: list[str] | None = None
+    blocks: list[BlockSpec] = Field(default_factory=list)
+    edges: list[tuple[str, str]] | None = None
+    layout: dict[str, dict[str, float]] | None = None
+
+    def with_ids(self) -> PipelineDefinition:
+        """A copy where every block has an id, derived from its type when absent."""
+        taken = {b.id for b in self.blocks if b.id}
+        blocks: list[BlockSpec] = []
+        for spec in self.blocks:
+            if spec.id:
+                blocks.append(spec)
+                continue
+            base = re.sub(r"[^A-Za-z0-9_]", "_", spec.type).lower() or "block"
+            if not base[0].isalpha():
+                base = f"b_{base}"
+            candidate, n = base, 2
+            while candidate in taken:
+                candidate, n = f"{base}_{n}", n + 1
+            taken.add(candidate)
+            blocks.append(spec.model_copy(update={"id": candidate}))
+        return self.model_copy(update={"blocks": blocks})
+
+    def ids(self) -> list[str]:
+        return [b.id or "" for b in self.blocks]
+
+    def edge_list(self) -> list[tuple[str, str]]:
+        if self.edges is not None:
+            return list(self.edges)
+        ids = self.ids()
+        return list(zip(ids, ids[1:], strict=False))
+
+
+def _format_location(loc: tuple[Any, ...], data: Any) -> str:
+    parts: list[str] = []
+    node = data
+    for item in loc:
+        if isinstance(item, int):
+            label = f"[{item}]"
+            if isinstance(node, list) and 0 <= item < len(node):
+                node = node[item]
+                if isinstance(node, dict) and isinstance(node.get("id"), str):
+                    label = f"[{item}] (id '{node['id']}')"
+            parts.append(label)
+        else:
+            parts.append(f".{item}" if parts else str(item))
+            node = node.get(item) if isinstance(node, dict) else None
+    return "".join(parts) or "pipeline"
+
+
+def parse_definition(data: Any, source: str = "pipeline") -> PipelineDefinition:
+    if not isinstance(data, dict):
+        raise DefinitionError(
+            f"{source}: a pipeline definition must be a mapping with 'name' and 'blocks', "
+            f"not {type(data).__name__}"
+        )
+    try:
+        return PipelineDefinition.model_validate(data).with_ids()
+    except ValidationError as exc:
+        problems = [
+            f"{_format_location(tuple(e['loc']), data)}: {e['msg']}" for e in exc.errors()[:20]
+        ]
+        raise DefinitionError(
+            f"{source} is not a valid pipeline definition: " + "; ".join(problems),
+            {"problems": problems},
+        ) from None
+
+
+def parse_definition_text(text: str, source: str = "pipeline") -> PipelineDefinition:
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise DefinitionError(f"{source} is not valid YAML or JSON{where}: {problem}") from None
+    return parse_definition(data, source)
+
+
+def load_definition_file(path: Path) -> PipelineDefinition:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise DefinitionError(f"pipeline file {path} does not exist") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DefinitionError(f"cannot read pipeline file {path}: {exc}") from None
+    if path.suffix == ".json":
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise DefinitionError(
+                f"{path} is not valid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}"
+            ) from None
+        return parse_definition(data, str(path))
+    return parse_definition_text(text, str(path))

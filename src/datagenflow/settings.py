@@ -1,0 +1,53 @@
+"""Configuration from the environment or `.env`: one class, read once per process."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import AliasChoices, Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_LLM_BASE_URL = "http://localhost:11434/v1"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
+
+    llm_base_url: str = Field(
+        default=DEFAULT_LLM_BASE_URL,
+        validation_alias=AliasChoices("LLM_BASE_URL", "LLM_ENDPOINT", "llm_base_url"),
+    )
+    llm_api_key: str = ""
+    llm_model: str = "llama3.2"
+    llm_max_concurrency: int = Field(default=64, ge=1)
+    llm_timeout_s: float = Field(default=120.0, gt=0)
+    llm_max_retries: int = Field(default=5, ge=0)
+
+    database_url: str = "sqlite:///./data/datagenflow.db"
+    datagenflow_user_blocks: Path = Path("./user_blocks")
+    host: str = "127.0.0.1"
+    port: int = 8000
+    datagenflow_api_token: str = ""
+    datagenflow_cors_origins: str = ""
+
+    max_executions: int = Field(default=10_000_000, ge=1)
+    max_upload_bytes: int = Field(default=50 * 1024 * 1024, ge=1)
+    job_concurrency: int = Field(default=64, ge=1)
+    max_running_jobs: int = Field(default=1, ge=1)
+    demo_mode: bool = False
+
+    @field_validator("llm_base_url")
+    @classmethod
+    def _strip_endpoint(cls, value: str) -> str:
+        """`LLM_ENDPOINT` may be a full chat-completions URL; keep only the base."""
+        value = value.strip().rstrip("/")
+        suffix = "/chat/completions"
+        if value.endswith(suffix):
+            value = value[: -len(suffix)]
+        return value
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,40 @@
+"""Fixtures shared by every test: the project's fake LLM over real sockets, and settings."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from datagenflow.llm.mock_server import MockServerThread
+from datagenflow.settings import get_settings
+
+
+@pytest.fixture(scope="session")
+def fake_llm_server() -> Iterator[MockServerThread]:
+    with MockServerThread() as server:
+        yield server
+
+
+@pytest.fixture
+def fake_llm(
+    fake_llm_server: MockServerThread, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[MockServerThread]:
+    """The fake LLM, reset, with the settings pointing every LLM block at it."""
+    fake_llm_server.reset()
+    monkeypatch.setenv("LLM_BASE_URL", fake_llm_server.base_url)
+    monkeypatch.setenv("LLM_MAX_RETRIES", "2")
+    get_settings.cache_clear()
+    yield fake_llm_server
+    get_settings.cache_clear()
+
+
+@pytest.fixture(autouse=True)
+def _isolated_settings(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """No test reads the developer's .env or writes to ./data."""
+    monkeypatch.chdir(tmp_path_factory.mktemp("cwd"))
+    for key in ("LLM_BASE_URL", "LLM_ENDPOINT", "DATAGENFLOW_API_TOKEN", "DEMO_MODE"):
+        monkeypatch.delenv(key, raising=False)
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
