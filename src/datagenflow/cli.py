@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import click
+from pydantic import ValidationError
 
 from datagenflow.errors import DataGenFlowError
 
@@ -27,15 +28,28 @@ def _user_errors(func: F) -> F:
         except DataGenFlowError as exc:
             click.echo(f"error: {exc.message}", err=True)
             sys.exit(EXIT_BAD_INPUT)
+        except ValidationError as exc:  # only settings are validated outside DataGenFlowError
+            problems = "; ".join(
+                f"{'.'.join(str(p) for p in e['loc']).upper() or 'settings'}: {e['msg']}"
+                for e in exc.errors()
+            )
+            click.echo(f"error: invalid setting (environment or .env): {problems}", err=True)
+            sys.exit(EXIT_BAD_INPUT)
 
     return wrapper  # type: ignore[return-value]
 
 
 def _registry() -> Any:
     from datagenflow.engine.registry import discover
+    from datagenflow.engine.registry import log as registry_log
     from datagenflow.settings import get_settings
 
-    return discover(get_settings().datagenflow_user_blocks)
+    # the commands print discovery errors themselves (`_report_block_errors`), once
+    registry_log.disabled = True
+    try:
+        return discover(get_settings().datagenflow_user_blocks)
+    finally:
+        registry_log.disabled = False
 
 
 def _report_block_errors(registry: Any) -> None:
@@ -129,6 +143,7 @@ def run(
 
 @main.command()
 @click.option("--json", "as_json", is_flag=True, help="Print the block schemas as JSON.")
+@_user_errors
 def blocks(as_json: bool) -> None:
     """List the blocks found (built-in, user folder, entry points)."""
     registry = _registry()

@@ -142,12 +142,20 @@ def run_to_files(
     show_progress: bool = True,
 ) -> tuple[RunSummary, Path]:
     failed_path = out_path.with_name(out_path.name.removesuffix(".jsonl") + ".failed.jsonl")
-    out_path.parent.mkdir(parents=True, exist_ok=True)
+    # an invalid pipeline is refused before any output file is created or truncated
+    build_pipeline(definition, registry, seed_fields(seeds))
+    try:
+        out_path.parent.mkdir(parents=True, exist_ok=True)
+        out = out_path.open("w", encoding="utf-8")
+    except OSError as exc:
+        raise InvalidInputError(f"cannot write {out_path}: {exc.strerror or exc}") from None
+    try:
+        failed_out = failed_path.open("w", encoding="utf-8")
+    except OSError as exc:
+        out.close()
+        raise InvalidInputError(f"cannot write {failed_path}: {exc.strerror or exc}") from None
     progress = ProgressLine(total_executions(seeds)) if show_progress else None
-    with (
-        out_path.open("w", encoding="utf-8") as out,
-        failed_path.open("w", encoding="utf-8") as failed_out,
-    ):
+    with out, failed_out:
         summary = asyncio.run(
             run_headless(
                 definition,

@@ -18,7 +18,7 @@ import type {
   RecordsResponse,
   SeedsValidateResponse,
   TemplatesResponse,
-  ValidateResponse,
+  ValidateResponseExt,
 } from './types';
 
 const TOKEN_KEY = 'datagenflow.apiToken';
@@ -148,7 +148,7 @@ export const api = {
     request<Pipeline>('PUT', `/api/pipelines/${id}`, { json: def }),
   deletePipeline: (id: number) => request<void>('DELETE', `/api/pipelines/${id}`),
   validatePipeline: (def: PipelineDefinition) =>
-    request<ValidateResponse>('POST', '/api/pipelines/validate', { json: def }),
+    request<ValidateResponseExt>('POST', '/api/pipelines/validate', { json: def }),
   executePipeline: (id: number, metadata: Record<string, unknown>) =>
     request<ExecuteResponse>('POST', `/api/pipelines/${id}/execute`, { json: { metadata } }),
   accumulatedStateSchema: (id: number) =>

@@ -39,6 +39,8 @@ export interface BlockInfo {
   type: string;
   name: string;
   description: string;
+  /** Longer help (the block's docstring), when the server has one. */
+  documentation?: string;
   category: string;
   inputs: string[];
   outputs: string[];
@@ -64,13 +66,14 @@ export interface BlockDefinition {
 
 export type Edge = [string, string];
 
-export interface Position {
+export type Position = {
   x: number;
   y: number;
-}
+};
 
 export interface PipelineDefinition {
   name: string;
+  description?: string;
   seed_fields?: string[] | null;
   blocks: BlockDefinition[];
   edges?: Edge[] | null;
@@ -129,7 +132,16 @@ export interface Problem {
 export interface ValidateResponse {
   valid: boolean;
   problems: Problem[];
+  /** Per block id: the fields of the accumulated state the block can read. */
   fields: Record<string, string[]>;
+}
+
+/**
+ * What the editor reads from a validation: per block, besides the available fields, what the
+ * block adds (its outputs may depend on its config). `blocks` is used when the server sends it.
+ */
+export interface ValidateResponseExt extends ValidateResponse {
+  blocks?: Record<string, { available: string[]; outputs: string[] }>;
 }
 
 export interface TokenUsage {
@@ -234,7 +246,7 @@ export interface RecordsResponse {
 }
 
 export interface RecordUpdate {
-  status?: RecordStatus;
+  status?: Exclude<RecordStatus, 'failed'>;
   output?: unknown;
 }
 
@@ -242,7 +254,7 @@ export interface BulkRecordUpdate {
   job_id: number;
   status: 'accepted' | 'rejected' | 'pending';
   ids?: number[];
-  filter_status?: RecordStatus;
+  filter_status?: Exclude<RecordStatus, 'failed'>;
 }
 
 export interface Health {

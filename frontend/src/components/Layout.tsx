@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { Link, NavLink, Outlet, useLocation } from 'react-router';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { api, getToken, onUnauthorized, setToken } from '../api/client';
@@ -73,18 +73,18 @@ function ActiveJobIndicator() {
     refetchIntervalInBackground: false,
   });
   const job = data?.job ?? null;
-  const [lastId, setLastId] = useState<number | null>(null);
+  const lastId = useRef<number | null>(null);
   // when the active job goes away, lists that show it are stale
   useEffect(() => {
     const id = job?.id ?? null;
-    if (id !== lastId) {
-      if (lastId !== null) {
+    if (id !== lastId.current) {
+      if (lastId.current !== null) {
         void qc.invalidateQueries({ queryKey: ['jobs'] });
         void qc.invalidateQueries({ queryKey: ['records'] });
       }
-      setLastId(id);
+      lastId.current = id;
     }
-  }, [job?.id, lastId, qc]);
+  }, [job?.id, qc]);
   if (!job) {
     return (
       <span className="active-job idle" data-testid="active-job-none">

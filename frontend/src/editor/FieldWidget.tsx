@@ -1,4 +1,4 @@
-import { useId, useState } from 'react';
+import { useEffect, useId, useRef, useState } from 'react';
 import type { JsonSchemaProperty } from '../api/types';
 import { CodeEditor } from '../components/CodeEditor';
 import {
@@ -29,6 +29,13 @@ export function FieldWidget({ name, prop, required, value, onChange, available, 
   const shown = value === undefined ? prop.default : value;
   const inputId = useId();
   const [draftError, setDraftError] = useState<string | null>(null);
+
+  const draftRef = useRef(onDraftError);
+  useEffect(() => {
+    draftRef.current = onDraftError;
+  });
+  // leaving the field (another node selected) drops its unparsable draft: the stored value stays
+  useEffect(() => () => draftRef.current(null), []);
 
   const reportDraft = (err: string | null) => {
     setDraftError(err);

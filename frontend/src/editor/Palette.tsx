@@ -1,25 +1,11 @@
 import { useMemo, useState } from 'react';
 import type { BlockInfo, BlockLoadError } from '../api/types';
-
-export const DRAG_MIME = 'application/x-datagenflow-block';
+import { DRAG_MIME, groupBlocks } from './blocks';
 
 interface Props {
   blocks: BlockInfo[];
   errors: BlockLoadError[];
   onAdd: (info: BlockInfo) => void;
-}
-
-export function groupBlocks(blocks: BlockInfo[], query: string): [string, BlockInfo[]][] {
-  const q = query.trim().toLowerCase();
-  const groups = new Map<string, BlockInfo[]>();
-  for (const b of blocks) {
-    const hay = `${b.name} ${b.type} ${b.description} ${b.category}`.toLowerCase();
-    if (q && !q.split(/\s+/).every((w) => hay.includes(w))) continue;
-    const cat = b.category || 'other';
-    if (!groups.has(cat)) groups.set(cat, []);
-    groups.get(cat)!.push(b);
-  }
-  return [...groups.entries()].sort(([a], [b]) => a.localeCompare(b));
 }
 
 export function Palette({ blocks, errors, onAdd }: Props) {

@@ -171,9 +171,11 @@ export function graphToDefinition(
     seen.add(key);
     defEdges.push(pair);
   }
+  // positions of every node, Start and End included (under their reserved ids)
   const layout: Record<string, Position> = {};
-  for (const n of blockNodes) {
-    layout[n.data.blockId] = { x: Math.round(n.position.x), y: Math.round(n.position.y) };
+  for (const n of nodes) {
+    const key = isBlockNode(n) ? n.data.blockId : n.id === START_ID || n.id === END_ID ? n.id : null;
+    if (key) layout[key] = { x: Math.round(n.position.x), y: Math.round(n.position.y) };
   }
   return {
     name: name.trim(),
@@ -209,6 +211,7 @@ export interface LoadedGraph {
  */
 export function definitionToGraph(def: PipelineDefinition): LoadedGraph {
   const blocks = def.blocks ?? [];
+  // an empty pipeline: Start above End
   const nodeIdOf = new Map<string, string>();
   const nodes: GraphNode[] = [];
   let needsLayout = false;
@@ -241,15 +244,21 @@ export function definitionToGraph(def: PipelineDefinition): LoadedGraph {
     if (!hasIn.has(n.id)) edges.push(makeEdge(START_ID, n.id));
     if (!hasOut.has(n.id)) edges.push(makeEdge(n.id, END_ID));
   }
-  const start: GraphNode = { id: START_ID, type: 'start', position: { x: 0, y: 0 }, data: {}, deletable: false };
-  const end: GraphNode = { id: END_ID, type: 'end', position: { x: 0, y: 0 }, data: {}, deletable: false };
+  const startPos = def.layout?.[START_ID];
+  const endPos = def.layout?.[END_ID];
+  const start: GraphNode = { id: START_ID, type: 'start', position: startPos ? { ...startPos } : { x: 0, y: 0 }, data: {}, deletable: false };
+  const end: GraphNode = { id: END_ID, type: 'end', position: endPos ? { ...endPos } : { x: 0, y: 0 }, data: {}, deletable: false };
   const all = [start, ...nodes, end];
   if (needsLayout) return { nodes: autoLayout(all, edges), edges, needsLayout };
+  if (startPos && endPos) return { nodes: all, edges, needsLayout };
   return { nodes: placeTerminals(all, edges), edges, needsLayout };
 }
 
 export const LAYER_GAP = 190;
-export const COLUMN_GAP = 300;
+/** Space between layers and columns once node sizes are known. */
+const V_SPACE = 56;
+const H_SPACE = 50;
+const DEFAULT_SIZE = { width: 230, height: 134 };
 
 /** Longest-path depth of every node from the nodes without incoming edges. */
 export function depths(nodes: GraphNode[], edges: GraphEdge[]): Map<string, number> {
@@ -264,7 +273,10 @@ export function depths(nodes: GraphNode[], edges: GraphEdge[]): Map<string, numb
   return depth;
 }
 
-/** Layered layout by topological depth, top to bottom; Start on top, End at the bottom. */
+/**
+ * Layered layout by topological depth, top to bottom; Start on top, End at the bottom. Uses the
+ * nodes' measured sizes when ReactFlow has them, so tall nodes do not overlap.
+ */
 export function autoLayout<N extends GraphNode>(nodes: N[], edges: GraphEdge[]): N[] {
   const d = depths(nodes, edges);
   let maxDepth = 0;
@@ -280,11 +292,24 @@ export function autoLayout<N extends GraphNode>(nodes: N[], edges: GraphEdge[]):
     if (!layers.has(layer)) layers.set(layer, []);
     layers.get(layer)!.push(id);
   }
+  const byId = new Map(nodes.map((n) => [n.id, n]));
+  const size = (id: string) => ({
+    width: byId.get(id)?.measured?.width ?? DEFAULT_SIZE.width,
+    height: byId.get(id)?.measured?.height ?? DEFAULT_SIZE.height,
+  });
   const pos = new Map<string, Position>();
-  for (const [layer, ids] of layers) {
+  let y = 0;
+  for (const layer of [...layers.keys()].sort((a, b) => a - b)) {
+    const ids = layers.get(layer)!;
+    const widths = ids.map((id) => size(id).width);
+    const total = widths.reduce((a, w) => a + w, 0) + H_SPACE * (ids.length - 1);
+    let x = -total / 2;
     ids.forEach((id, i) => {
-      pos.set(id, { x: (i - (ids.length - 1) / 2) * COLUMN_GAP, y: layer * LAYER_GAP });
+      // centre each node on its column (nodes have different widths)
+      pos.set(id, { x: Math.round(x), y: Math.round(y) });
+      x += widths[i] + H_SPACE;
     });
+    y += Math.max(...ids.map((id) => size(id).height)) + V_SPACE;
   }
   return nodes.map((n) => ({ ...n, position: pos.get(n.id) ?? n.position }));
 }
@@ -304,7 +329,7 @@ export function placeTerminals<N extends GraphNode>(nodes: N[], _edges: GraphEdg
   const cx = (minX + maxX) / 2;
   return nodes.map((n) => {
     if (n.id === START_ID) return { ...n, position: { x: cx, y: minY - LAYER_GAP } };
-    if (n.id === END_ID) return { ...n, position: { x: cx, y: maxY + LAYER_GAP } };
+    if (n.id === END_ID) return { ...n, position: { x: cx, y: maxY + LAYER_GAP + 60 } };
     return n;
   });
 }
@@ -325,16 +350,29 @@ export interface NodeFields {
  * outputs of all its upstream blocks (not only its direct parents). End sees everything that
  * reaches it. A block whose outputs are ["*"] makes the state open-ended from there on.
  */
+/**
+ * What the server computed for the current definition, per block id: the fields each block can
+ * read, and (when sent) what each adds. It wins over the registry's declared outputs, which cannot
+ * know config-dependent outputs (e.g. an `output_field` setting).
+ */
+export interface ServerFields {
+  available?: Record<string, string[]>;
+  outputs?: Record<string, string[]>;
+}
+
 export function accumulatedFields(
   nodes: GraphNode[],
   edges: GraphEdge[],
   blockInfo: Map<string, Pick<BlockInfo, 'outputs'>>,
   seedFields: string[],
+  server: ServerFields = {},
 ): Map<string, NodeFields> {
   const { inc } = adjacency(edges);
   const byId = new Map(nodes.map((n) => [n.id, n]));
-  const outputsOf = (n: GraphNode): string[] =>
-    isBlockNode(n) ? [...(blockInfo.get(n.data.blockType)?.outputs ?? [])] : [];
+  const outputsOf = (n: GraphNode): string[] => {
+    if (!isBlockNode(n)) return [];
+    return [...(server.outputs?.[n.data.blockId] ?? blockInfo.get(n.data.blockType)?.outputs ?? [])];
+  };
   const result = new Map<string, NodeFields>();
   for (const n of nodes) {
     const upstream = reach(n.id, inc);
@@ -357,7 +395,9 @@ export function accumulatedFields(
       edges,
     );
     for (const id of ups) outputsOf(byId.get(id)!).forEach(add);
-    result.set(n.id, { available: fields, outputs: n.id === START_ID ? [...seedFields] : outputsOf(n), openEnded });
+    const fromServer = isBlockNode(n) ? server.available?.[n.data.blockId] : undefined;
+    const available = fromServer ? [...new Set(fromServer.filter((f) => f !== WILDCARD))] : fields;
+    result.set(n.id, { available, outputs: n.id === START_ID ? [...seedFields] : outputsOf(n), openEnded });
   }
   return result;
 }

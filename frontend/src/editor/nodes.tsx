@@ -129,4 +129,3 @@ export const EndNode = memo(function EndNode({ id, selected }: NodeProps<FlowNod
   );
 });
 
-export const nodeTypes = { block: BlockNode, start: StartNode, end: EndNode };

@@ -133,7 +133,9 @@ function jsonTypeError(n: NormalizedProperty, value: unknown): string | null {
   if (t === 'null' && n.nullable) return null;
   if (n.types.includes(t)) return null;
   if (t === 'integer' && n.types.includes('number')) return null;
-  const names = n.types.map((x) => (x === 'object' ? 'a JSON object' : x === 'array' ? 'a JSON array' : `a ${x}`));
+  const names = n.types.map((x) =>
+    x === 'object' ? 'a JSON object' : x === 'array' ? 'a JSON array' : x === 'integer' ? 'an integer' : `a ${x}`,
+  );
   return `Expected ${names.join(' or ')}`;
 }
 

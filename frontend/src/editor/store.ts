@@ -42,6 +42,8 @@ interface EditorState {
   draftErrors: Record<string, Record<string, string>>;
   /** Bumped to ask the canvas to fit the view (after load or layout). */
   fitRequest: number;
+  /** A definition loaded without positions: lay it out again once ReactFlow measured the nodes. */
+  layoutPending: boolean;
 
   reset: () => void;
   loadNew: () => void;
@@ -59,6 +61,8 @@ interface EditorState {
   setName: (name: string) => void;
   setSeedFields: (fields: string[]) => void;
   layout: () => void;
+  /** The automatic layout after load: like `layout` but does not make the pipeline dirty. */
+  layoutMeasured: () => void;
   setProblems: (problems: Problem[]) => void;
   markSaved: (id: number) => void;
   definition: () => PipelineDefinition;
@@ -82,6 +86,7 @@ const empty = {
   dirty: false,
   problems: [] as Problem[],
   draftErrors: {} as Record<string, Record<string, string>>,
+  layoutPending: false,
 };
 
 /** Defaults of a block's config, filled in when the block is dropped (what you see is what runs). */
@@ -118,6 +123,7 @@ export const useEditorStore = create<EditorState>()((set, get) => ({
       seedFields: [...(def.seed_fields ?? [])],
       nodes: graph.nodes as FlowNode[],
       edges: graph.edges.map((e) => ({ ...e })),
+      layoutPending: graph.needsLayout,
       fitRequest: s.fitRequest + 1,
     }));
   },
@@ -234,6 +240,13 @@ export const useEditorStore = create<EditorState>()((set, get) => ({
     set((s) => ({
       nodes: autoLayout(s.nodes as GraphNode[], s.edges) as FlowNode[],
       dirty: true,
+      fitRequest: s.fitRequest + 1,
+    })),
+
+  layoutMeasured: () =>
+    set((s) => ({
+      nodes: autoLayout(s.nodes as GraphNode[], s.edges) as FlowNode[],
+      layoutPending: false,
       fitRequest: s.fitRequest + 1,
     })),
 

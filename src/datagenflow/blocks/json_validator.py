@@ -65,7 +65,11 @@ class JSONValidatorBlock(BaseBlock):
                         if name not in parsed
                     )
             if self._validator is not None:
-                for error in sorted(self._validator.iter_errors(parsed), key=str)[:10]:
+                found = self._validator.iter_errors(parsed)
+                ordered = sorted(
+                    found, key=lambda e: ([str(p) for p in e.absolute_path], e.message)
+                )
+                for error in ordered[:10]:
                     where = "/".join(str(p) for p in error.absolute_path) or "(root)"
                     errors.append(f"{where}: {error.message}")
         if errors and self.strict:

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from datagenflow.blocks._llm_common import build_messages, chat
+from datagenflow.blocks.llm_calls import build_messages, chat, check_generation_config
 from datagenflow.engine.block import BaseBlock, Param
 
 
@@ -10,7 +10,8 @@ class LLMBlock(BaseBlock):
     """Generate text with a chat model.
 
     Both prompts are Jinja2 templates over the accumulated state (seed metadata plus every
-    upstream output), e.g. `Write a question about {{ topic }}`. The reply goes to `assistant`.
+    upstream output), e.g. `Write a question about {{ topic }}`. The reply goes to `assistant`
+    (or to `output_field`, so two LLM blocks can run in parallel branches).
     """
 
     name = "LLM Generator"
@@ -25,6 +26,7 @@ class LLMBlock(BaseBlock):
         "temperature": Param("Sampling temperature (0 to 2); empty uses the server's default"),
         "max_tokens": Param("Upper bound on the reply's tokens"),
         "endpoint": Param("OpenAI-compatible base URL for this block; empty uses LLM_BASE_URL"),
+        "output_field": Param("State field the reply is written to"),
     }
 
     def __init__(
@@ -35,17 +37,19 @@ class LLMBlock(BaseBlock):
         temperature: float | None = None,
         max_tokens: int | None = None,
         endpoint: str | None = None,
+        output_field: str = "assistant",
     ) -> None:
-        if temperature is not None and not 0 <= temperature <= 2:
-            raise ValueError(f"temperature must be between 0 and 2, not {temperature}")
-        if max_tokens is not None and max_tokens < 1:
-            raise ValueError(f"max_tokens must be positive, not {max_tokens}")
+        check_generation_config(temperature, max_tokens, output_field)
         self.user_prompt = user_prompt
         self.system_prompt = system_prompt
         self.model = model or None
         self.temperature = temperature
         self.max_tokens = max_tokens
         self.endpoint = endpoint or None
+        self.output_field = output_field
+
+    def declared_outputs(self) -> list[str]:
+        return [self.output_field]
 
     async def execute(self, data: dict[str, Any]) -> dict[str, Any]:
         messages = build_messages(self.system_prompt, self.user_prompt, data)
@@ -56,4 +60,4 @@ class LLMBlock(BaseBlock):
             temperature=self.temperature,
             max_tokens=self.max_tokens,
         )
-        return {"assistant": result.content}
+        return {self.output_field: result.content}

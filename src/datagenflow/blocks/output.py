@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from datagenflow.engine.block import BaseBlock, Param
@@ -30,8 +31,6 @@ class OutputBlock(BaseBlock):
     async def execute(self, data: dict[str, Any]) -> dict[str, Any]:
         text = render(self.format_template, data)
         if self.parse_json:
-            import json
-
             try:
                 return {"output": json.loads(text)}
             except json.JSONDecodeError as exc:

@@ -3,12 +3,21 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from datagenflow.blocks._llm_common import build_messages, chat
+import jsonschema
+
+from datagenflow.blocks.llm_calls import (
+    build_messages,
+    chat,
+    check_generation_config,
+    resolved_endpoint,
+)
 from datagenflow.blocks.json_parsing import extract_json
 from datagenflow.engine.block import BaseBlock, Param
-from datagenflow.llm import LLMHTTPError
+from datagenflow.llm import ChatResult, LLMHTTPError
 
+# Endpoints (base URLs) seen refusing `json_schema` and then answering `json_object`.
 _NO_JSON_SCHEMA: set[str] = set()
+_REFUSED = (400, 422)
 
 
 class StructuredGenerator(BaseBlock):
@@ -16,7 +25,7 @@ class StructuredGenerator(BaseBlock):
 
     Asks for `response_format` json_schema; an endpoint that refuses it (HTTP 400) is asked
     again with json_object and the schema in the prompt, and remembered. Fenced or
-    prose-wrapped JSON is accepted. The parsed object goes to `generated`.
+    prose-wrapped JSON is accepted. The parsed object goes to `generated` (or `output_field`).
     """
 
     name = "Structured Generator"
@@ -32,6 +41,7 @@ class StructuredGenerator(BaseBlock):
         "temperature": Param("Sampling temperature (0 to 2)"),
         "max_tokens": Param("Upper bound on the reply's tokens"),
         "endpoint": Param("OpenAI-compatible base URL for this block; empty uses LLM_BASE_URL"),
+        "output_field": Param("State field the parsed object is written to"),
     }
 
     def __init__(
@@ -43,9 +53,15 @@ class StructuredGenerator(BaseBlock):
         temperature: float | None = None,
         max_tokens: int | None = None,
         endpoint: str | None = None,
+        output_field: str = "generated",
     ) -> None:
         if json_schema.get("type", "object") != "object":
             raise ValueError("json_schema must describe an object ('type': 'object')")
+        try:
+            jsonschema.Draft202012Validator.check_schema(json_schema)
+        except jsonschema.SchemaError as exc:
+            raise ValueError(f"json_schema is not a valid JSON Schema: {exc.message}") from None
+        check_generation_config(temperature, max_tokens, output_field)
         self.json_schema = json_schema
         self.user_prompt = user_prompt
         self.system_prompt = system_prompt
@@ -53,10 +69,14 @@ class StructuredGenerator(BaseBlock):
         self.temperature = temperature
         self.max_tokens = max_tokens
         self.endpoint = endpoint or None
+        self.output_field = output_field
+
+    def declared_outputs(self) -> list[str]:
+        return [self.output_field]
 
     async def execute(self, data: dict[str, Any]) -> dict[str, Any]:
         messages = build_messages(self.system_prompt, self.user_prompt, data)
-        key = self.endpoint or ""
+        key = resolved_endpoint(self.endpoint)
         content: str | None = None
         if key not in _NO_JSON_SCHEMA:
             try:
@@ -69,22 +89,26 @@ class StructuredGenerator(BaseBlock):
                 )
                 content = result.content
             except LLMHTTPError as exc:
-                if exc.status != 400:
+                if exc.status not in _REFUSED:
                     raise
-                _NO_JSON_SCHEMA.add(key)
         if content is None:
             hint = "Reply with one JSON object that follows this JSON Schema:\n" + json.dumps(
                 self.json_schema
             )
             fallback = [{"role": "system", "content": hint}, *messages]
             result = await self._chat(fallback, {"type": "json_object"})
+            # remembered only once json_object worked: a 400 for another reason (a wrong
+            # model name, say) must not switch the endpoint to the fallback for good
+            _NO_JSON_SCHEMA.add(key)
             content = result.content
         parsed = extract_json(content)
         if not isinstance(parsed, dict):
             raise ValueError(f"expected a JSON object, got {type(parsed).__name__}")
-        return {"generated": parsed}
+        return {self.output_field: parsed}
 
-    async def _chat(self, messages: list[dict[str, Any]], response_format: dict[str, Any]) -> Any:
+    async def _chat(
+        self, messages: list[dict[str, Any]], response_format: dict[str, Any]
+    ) -> ChatResult:
         return await chat(
             messages,
             model=self.model,

@@ -62,7 +62,9 @@ class ValidatorBlock(BaseBlock):
         self._patterns = _compile(self.patterns, "pattern", flags)
         self._forbidden = _compile(self.forbidden_patterns, "forbidden pattern", flags)
         self._words = [
-            (word, re.compile(rf"\b{re.escape(word)}\b", flags)) for word in self.forbidden_words
+            # whole words, also for words that start or end with a non-word character ("C++")
+            (word, re.compile(rf"(?<!\w){re.escape(word)}(?!\w)", flags))
+            for word in self.forbidden_words
         ]
 
     async def execute(self, data: dict[str, Any]) -> dict[str, Any]:

@@ -64,5 +64,5 @@ class BaseBlock:
         return found
 
     def declared_outputs(self) -> list[str]:
-        """Output keys of this configured instance; blocks whose outputs depend on config override it."""
+        """Output keys of this configured instance (override when they depend on the config)."""
         return list(type(self).outputs)

@@ -158,7 +158,8 @@ def check_config(
             hint = did_you_mean(key, known)
             problems.append((key, "invalid_config", f"unknown config key '{key}'{hint}"))
     for item in params:
-        if item.name not in config or (config[item.name] is None and item.required):
+        # null (a cleared form field) means "not given": the default applies, or it is missing
+        if item.name not in config or config[item.name] is None:
             if item.required:
                 problems.append((item.name, "missing_config", f"'{item.name}' is required"))
             continue

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 from pathlib import Path
@@ -74,7 +75,7 @@ class PipelineDefinition(BaseModel):
         if self.edges is not None:
             return list(self.edges)
         ids = self.ids()
-        return list(zip(ids, ids[1:], strict=False))
+        return list(itertools.pairwise(ids))
 
 
 def _format_location(loc: tuple[Any, ...], data: Any) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import inspect
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -93,7 +94,7 @@ def merged_outputs(steps: list[Step]) -> dict[str, Any]:
 
 def final_output(outputs: dict[str, Any]) -> Any:
     """The record's output: an `output` field when a block wrote one, else every block output."""
-    return outputs["output"] if "output" in outputs else outputs
+    return outputs.get("output", outputs)
 
 
 @dataclass
@@ -140,7 +141,9 @@ async def _run_node(node: Node, state: dict[str, Any], hook: BlockHook | None) -
     error: str | None = None
     output: dict[str, Any] = {}
     try:
-        result = await node.block.execute(state)
+        result: Any = node.block.execute(state)
+        if inspect.isawaitable(result):  # a plain `def execute` works too
+            result = await result
         if not isinstance(result, dict):
             raise BlockOutputError(
                 f"block '{node.id}' ({node.type}) returned {type(result).__name__}, not a dict"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections import defaultdict
 
 
@@ -75,6 +76,5 @@ class Graph:
         if len(order) != len(self.ids):
             return False
         return all(
-            self.succs[a] == [b] and self.preds[b] == [a]
-            for a, b in zip(order, order[1:], strict=False)
+            self.succs[a] == [b] and self.preds[b] == [a] for a, b in itertools.pairwise(order)
         )

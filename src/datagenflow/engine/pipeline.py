@@ -123,8 +123,14 @@ def _analyse(
         for end in (a, b):
             if end not in known:
                 hint = did_you_mean(end, known)
+                other = b if end == a else a
                 problems.append(
-                    Problem("unknown_edge", f"edge [{a}, {b}] names unknown block '{end}'{hint}")
+                    Problem(
+                        "unknown_edge",
+                        f"edge [{a}, {b}] names unknown block '{end}'{hint}",
+                        other if other in known else end,
+                        "edges",
+                    )
                 )
         if a == b:
             problems.append(Problem("cycle", f"edge [{a}, {b}] connects a block to itself", a))
@@ -132,37 +138,39 @@ def _analyse(
     cycle = graph.find_cycle()
     if cycle and len(cycle) > 2:
         problems.append(Problem("cycle", "blocks form a cycle: " + " -> ".join(cycle), cycle[0]))
+    lonely: set[str] = set()
     if definition.edges is not None and len(ids) > 1:
         for block_id in ids:
             if not graph.preds[block_id] and not graph.succs[block_id]:
+                lonely.add(block_id)
                 problems.append(
                     Problem("unconnected", "the block is not connected to any other", block_id)
                 )
     ancestors = graph.ancestors()
-    _check_references(definition, blocks, outputs, ancestors, seed_fields, problems)
-    _check_conflicts(ids, outputs, ancestors, problems)
+    # A block in or behind a cycle, or connected to nothing, has no meaningful upstream: its
+    # references are checked once the graph problem already reported is fixed.
+    placed = set(graph.topological())
+    checkable = {b for b in blocks if b in placed and b not in lonely}
+    _check_references(blocks, checkable, outputs, ancestors, seed_fields, problems)
+    _check_conflicts([b for b in ids if b in placed], outputs, ancestors, problems)
     return _Analysis(problems, blocks, graph, ancestors, outputs)
 
 
 def _check_references(
-    definition: PipelineDefinition,
     blocks: dict[str, BaseBlock],
+    checkable: set[str],
     outputs: dict[str, list[str]],
     ancestors: dict[str, list[str]],
     seed_fields: list[str] | None,
     problems: list[Problem],
 ) -> None:
+    """Templates must parse (every block); the fields they and field references name must be
+    provided upstream (blocks in `checkable`, whose upstream is known)."""
     producers: dict[str, list[str]] = {}
     for block_id, keys in outputs.items():
         for key in keys:
             producers.setdefault(key, []).append(block_id)
     for block_id, block in blocks.items():
-        upstream = ancestors.get(block_id, [])
-        if any("*" in outputs.get(u, []) for u in upstream):
-            continue
-        available = set(seed_fields or [])
-        for u in upstream:
-            available.update(outputs.get(u, []))
         wanted: list[tuple[str, str]] = []
         for param, source in block.templates().items():
             error = check_template(source)
@@ -170,8 +178,19 @@ def _check_references(
                 problems.append(Problem("template", error, block_id, param))
                 continue
             wanted.extend((param, v) for v in sorted(template_variables(source) - _JINJA_GLOBALS))
+        upstream = ancestors.get(block_id, [])
+        # Behind a block of unknown type or one that may write anything, any field may exist.
+        if block_id not in checkable or any(
+            u not in outputs or "*" in outputs[u] for u in upstream
+        ):
+            continue
+        available = set(seed_fields or [])
+        for u in upstream:
+            available.update(outputs.get(u, []))
         for param, names in block.field_references().items():
             wanted.extend((param, n) for n in names)
+        # declared `inputs` are fields the block reads, too ("*" reads whatever is there)
+        wanted.extend(("inputs", n) for n in type(block).inputs if n != "*")
         for param, name in wanted:
             if name in available:
                 continue

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import importlib.util
 import inspect
 import logging
@@ -37,7 +38,7 @@ class BlockLoadError:
 @dataclass(frozen=True)
 class BlockInfo:
     type: str
-    cls: type[BaseBlock]
+    cls: builtins.type[BaseBlock]
     source: str
     origin: str
 
@@ -69,6 +70,11 @@ class BlockRegistry:
                 origin,
                 f"duplicate block type '{type_name}': already defined by {existing.origin}",
             )
+            return
+        try:  # a configuration the registry cannot describe would break every block listing
+            config_schema(cls)
+        except Exception as exc:
+            self._error(origin, f"block '{type_name}' has an unusable __init__: {exc}")
             return
         self.blocks[type_name] = BlockInfo(type_name, cls, source, origin)
 

@@ -109,6 +109,9 @@ def _parse_csv(text: str, filename: str) -> list[Seed]:
     blank = [i + 1 for i, h in enumerate(header) if not h]
     if blank:
         raise SeedError(f"{filename}: line 1: header column {blank[0]} has no name")
+    twice = [h for i, h in enumerate(header) if h in header[:i]]
+    if twice:
+        raise SeedError(f"{filename}: line 1: header column '{twice[0]}' appears twice")
     seeds: list[Seed] = []
     try:
         for row in reader:

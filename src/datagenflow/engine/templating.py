@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+import json
+import operator
 from functools import lru_cache
 from typing import Any
 
 import jinja2
 from jinja2 import meta
-from jinja2.sandbox import SandboxedEnvironment, SecurityError
+from jinja2.exceptions import SecurityError
+from jinja2.runtime import Context
+from jinja2.sandbox import SandboxedEnvironment
 
 from datagenflow.errors import InvalidInputError
+
+# Bounds on what one template may compute: `'x' * 10**10` or `9**9**9` would take the worker's
+# memory or CPU, and the sandbox alone lets both through.
+MAX_REPEAT_CHARS = 1_000_000
+MAX_POWER_BITS = 4096
 
 
 class TemplateError(InvalidInputError):
@@ -17,12 +26,37 @@ class TemplateError(InvalidInputError):
 
 
 def _tojson(value: Any, indent: int | None = None) -> str:
-    import json
-
     return json.dumps(value, ensure_ascii=False, indent=indent, default=str)
 
 
-_env = SandboxedEnvironment(undefined=jinja2.StrictUndefined, autoescape=False)
+def _size(value: Any) -> int:
+    return len(value) if isinstance(value, str | bytes | list | tuple) else 1
+
+
+class _Sandbox(SandboxedEnvironment):
+    intercepted_binops = frozenset(["*", "**"])
+
+    def call_binop(self, context: Context, op: str, left: Any, right: Any) -> Any:
+        if op == "**":
+            if (
+                isinstance(left, int)
+                and isinstance(right, int)
+                and abs(left) > 1
+                and right * abs(left).bit_length() > MAX_POWER_BITS
+            ):
+                raise SecurityError(f"{left} ** {right} is too large for a template")
+            return operator.pow(left, right)
+        for seq, count in ((left, right), (right, left)):
+            if (
+                isinstance(seq, str | bytes | list | tuple)
+                and isinstance(count, int)
+                and _size(seq) * count > MAX_REPEAT_CHARS
+            ):
+                raise SecurityError("repetition is too large for a template")
+        return operator.mul(left, right)
+
+
+_env = _Sandbox(undefined=jinja2.StrictUndefined, autoescape=False)
 _env.filters["tojson"] = _tojson
 
 
@@ -60,6 +94,7 @@ def template_variables(source: str) -> set[str]:
 
 
 def render(source: str, state: dict[str, Any]) -> str:
+    """Render in the sandbox; every failure becomes a TemplateError that says what went wrong."""
     template = compile_template(source)
     try:
         return template.render(state)
@@ -73,3 +108,5 @@ def render(source: str, state: dict[str, Any]) -> str:
         ) from None
     except jinja2.TemplateError as exc:
         raise TemplateError(f"template error: {exc}") from None
+    except (ArithmeticError, TypeError, ValueError, LookupError, AttributeError) as exc:
+        raise TemplateError(f"template error: {type(exc).__name__}: {exc}") from None

@@ -1,4 +1,4 @@
-"""One async engine for SQLite or PostgreSQL, chosen by DATABASE_URL, with the same code above it."""
+"""One async engine for SQLite or PostgreSQL, chosen by DATABASE_URL; the same code above it."""
 
 from __future__ import annotations
 
@@ -7,9 +7,15 @@ from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
 
 from datagenflow.errors import DataGenFlowError
+from datagenflow.storage.jsonsafe import json_dumps
 
 _DRIVERS = {
     "sqlite": "sqlite+aiosqlite",
@@ -25,7 +31,7 @@ class DatabaseURLError(DataGenFlowError):
 
 
 def async_url(database_url: str) -> URL:
-    """Users write plain `sqlite:///` or `postgresql://` URLs; the server needs the async drivers."""
+    """Users write plain `sqlite:///` or `postgresql://` URLs; the server needs async drivers."""
     try:
         url = make_url(database_url)
     except Exception:
@@ -64,7 +70,7 @@ class Database:
         url = async_url(database_url)
         self.url = url
         self.dialect = "sqlite" if url.drivername.startswith("sqlite") else "postgresql"
-        kwargs: dict[str, Any] = {"echo": echo}
+        kwargs: dict[str, Any] = {"echo": echo, "json_serializer": json_dumps}
         if self.dialect == "sqlite":
             path = url.database
             if path and path != ":memory:" and not path.startswith("file:"):

@@ -1,4 +1,4 @@
-"""Tables: pipelines, jobs (with their seed file, kept for resume) and records with compact traces."""
+"""Tables: pipelines, jobs (with their seed file, kept for resume), records with compact traces."""
 
 from __future__ import annotations
 

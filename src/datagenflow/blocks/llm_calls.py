@@ -2,12 +2,34 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from datagenflow.engine.context import report_usage
 from datagenflow.engine.templating import render
 from datagenflow.llm import ChatResult, get_shared_client
 from datagenflow.settings import get_settings
+
+_FIELD_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def check_generation_config(
+    temperature: float | None, max_tokens: int | None, output_field: str
+) -> None:
+    """The config checks every LLM block shares; a ValueError is reported by validation."""
+    if temperature is not None and not 0 <= temperature <= 2:
+        raise ValueError(f"temperature must be between 0 and 2, not {temperature}")
+    if max_tokens is not None and max_tokens < 1:
+        raise ValueError(f"max_tokens must be positive, not {max_tokens}")
+    if not _FIELD_NAME.match(output_field):
+        raise ValueError(
+            f"output_field {output_field!r} must be a name usable in templates "
+            "(letters, digits and '_', not starting with a digit)"
+        )
+
+
+def resolved_endpoint(endpoint: str | None) -> str:
+    return endpoint or get_settings().llm_base_url
 
 
 def build_messages(

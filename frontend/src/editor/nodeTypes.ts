@@ -1,0 +1,3 @@
+import { BlockNode, EndNode, StartNode } from './nodes';
+
+export const nodeTypes = { block: BlockNode, start: StartNode, end: EndNode };

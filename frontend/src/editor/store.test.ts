@@ -1,0 +1,109 @@
+import { beforeEach, describe, expect, it } from 'vitest';
+import type { BlockInfo } from '../api/types';
+import { END_ID, START_ID, type BlockNodeData } from './graph';
+import { defaultConfig, useEditorStore } from './store';
+
+const llm: BlockInfo = {
+  type: 'LLMBlock',
+  name: 'LLM Generator',
+  description: '',
+  category: 'generators',
+  inputs: ['*'],
+  outputs: ['assistant'],
+  source: 'builtin',
+  config_schema: {
+    type: 'object',
+    properties: {
+      user_prompt: { type: 'string', format: 'jinja' },
+      system_prompt: { type: 'string', default: '', format: 'jinja' },
+      temperature: { type: ['number', 'null'], default: null },
+      output_field: { type: 'string', default: 'assistant' },
+    },
+    required: ['user_prompt'],
+  },
+};
+
+const state = () => useEditorStore.getState();
+const data = (nodeId: string) => state().nodes.find((n) => n.id === nodeId)!.data as BlockNodeData;
+
+describe('editor store', () => {
+  beforeEach(() => state().loadNew());
+
+  it('a new pipeline has Start and End, which cannot be deleted', () => {
+    expect(state().nodes.map((n) => n.id)).toEqual([START_ID, END_ID]);
+    expect(state().nodes.every((n) => n.deletable === false)).toBe(true);
+    state().onNodesChange([{ type: 'remove', id: START_ID }]);
+    state().deleteNode(END_ID);
+    expect(state().nodes).toHaveLength(2);
+  });
+
+  it('dropping a block fills its defaults (not null ones), selects it and gives it a unique id', () => {
+    expect(defaultConfig(llm)).toEqual({ system_prompt: '', output_field: 'assistant' });
+    const a = state().addBlock(llm, { x: 0, y: 100 });
+    const b = state().addBlock(llm, { x: 0, y: 300 });
+    expect(data(a).blockId).toBe('llm_block');
+    expect(data(b).blockId).toBe('llm_block_2');
+    expect(state().selectedNodeId).toBe(b);
+    expect(state().dirty).toBe(true);
+  });
+
+  it('connects blocks, refuses a cycle, and builds the definition', () => {
+    const a = state().addBlock(llm, { x: 0, y: 100 });
+    const b = state().addBlock(llm, { x: 0, y: 300 });
+    const conn = (source: string, target: string) =>
+      state().onConnect({ source, target, sourceHandle: null, targetHandle: null });
+    conn(START_ID, a);
+    conn(a, b);
+    conn(b, END_ID);
+    conn(b, a); // cycle: ignored
+    expect(state().edges).toHaveLength(3);
+    state().updateConfig(a, 'user_prompt', 'Write about {{ topic }}');
+    state().updateConfig(b, 'temperature', 0.2);
+    state().setSeedFields(['topic']);
+    state().setName('Two LLMs');
+    const def = state().definition();
+    expect(def.blocks).toEqual([
+      { id: 'llm_block', type: 'LLMBlock', config: { system_prompt: '', output_field: 'assistant', user_prompt: 'Write about {{ topic }}' } },
+      { id: 'llm_block_2', type: 'LLMBlock', config: { system_prompt: '', output_field: 'assistant', temperature: 0.2 } },
+    ]);
+    expect(def.edges).toEqual([['llm_block', 'llm_block_2']]);
+    expect(def.seed_fields).toEqual(['topic']);
+    expect(def.name).toBe('Two LLMs');
+  });
+
+  it('deleting a block removes its edges; renaming a block renames it in edges', () => {
+    const a = state().addBlock(llm, { x: 0, y: 100 });
+    const b = state().addBlock(llm, { x: 0, y: 300 });
+    state().onConnect({ source: a, target: b, sourceHandle: null, targetHandle: null });
+    state().setBlockId(a, 'ask');
+    expect(state().definition().edges).toEqual([['ask', 'llm_block_2']]);
+    state().deleteNode(b);
+    expect(state().edges).toEqual([]);
+    expect(state().definition().blocks.map((x) => x.id)).toEqual(['ask']);
+  });
+
+  it('tracks invalid drafts per node and field', () => {
+    const a = state().addBlock(llm, { x: 0, y: 0 });
+    state().setDraftError(a, 'temperature', 'Enter a number');
+    expect(state().draftErrors).toEqual({ [a]: { temperature: 'Enter a number' } });
+    state().setDraftError(a, 'temperature', null);
+    expect(state().draftErrors).toEqual({});
+  });
+
+  it('loads a saved definition (chain when edges are absent) and marks it clean', () => {
+    state().load(7, {
+      name: 'Loaded',
+      seed_fields: ['content'],
+      blocks: [
+        { id: 'q', type: 'LLMBlock', config: { user_prompt: '{{ content }}' } },
+        { id: 'o', type: 'OutputBlock', config: { format_template: '{{ assistant }}' } },
+      ],
+    });
+    expect(state().pipelineId).toBe(7);
+    expect(state().dirty).toBe(false);
+    expect(state().edges).toHaveLength(3);
+    expect(state().definition().edges).toEqual([['q', 'o']]);
+    state().markSaved(7);
+    expect(state().loadedKey).toBe('7');
+  });
+});

@@ -1,0 +1,134 @@
+"""The job runner without HTTP: resume skips stored keys, cancel flushes, capacity is enforced."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from datagenflow.engine.registry import discover
+from datagenflow.errors import ConflictError
+from datagenflow.jobs import JobManager
+from datagenflow.llm import close_shared_client
+from datagenflow.llm.mock_server import MockServerThread
+from datagenflow.settings import Settings, get_settings
+from datagenflow.storage import Database, JobDelta
+from datagenflow.storage.models import utcnow
+
+PIPELINE = {
+    "name": "ask",
+    "blocks": [{"id": "ask", "type": "LLMBlock", "config": {"user_prompt": "{{ topic }}"}}],
+}
+
+
+def seed_file(n: int) -> bytes:
+    return json.dumps([{"metadata": {"topic": f"t{i}"}} for i in range(n)]).encode()
+
+
+@pytest.fixture
+async def manager(
+    tmp_path: Path, fake_llm: MockServerThread, monkeypatch: pytest.MonkeyPatch
+) -> AsyncIterator[JobManager]:
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'jobs.db'}")
+    monkeypatch.setenv("JOB_CONCURRENCY", "4")
+    get_settings.cache_clear()
+    settings: Settings = get_settings()
+    db = Database(settings.database_url)
+    await db.migrate()
+    jobs = JobManager(db, discover(None), settings)
+    try:
+        yield jobs
+    finally:
+        await jobs.shutdown()
+        await close_shared_client()
+        await db.close()
+
+
+async def wait_done(jobs: JobManager, job_id: int) -> dict[str, object]:
+    for _ in range(1000):
+        if not jobs.is_running(job_id):
+            return await jobs.view(job_id)
+        await asyncio.sleep(0.01)
+    raise AssertionError("job did not finish")
+
+
+async def test_job_runs_every_execution_and_refuses_a_second(
+    manager: JobManager, fake_llm: MockServerThread
+) -> None:
+    fake_llm.server.state.latency_ms = 20
+    pipeline = await manager.pipelines.create("ask", PIPELINE)
+    job = await manager.start(pipeline.id, "seeds.json", seed_file(12))
+    with pytest.raises(ConflictError) as refused:
+        await manager.start(pipeline.id, "seeds.json", seed_file(1))
+    assert refused.value.detail == {"job_id": job.id}
+    view = await wait_done(manager, job.id)
+    assert (view["status"], view["done"], view["succeeded"]) == ("completed", 12, 12)
+    page = await manager.records.page(job_id=job.id, statuses=None, limit=50, offset=0)
+    assert page.total == 12
+
+
+async def test_resume_skips_the_executions_already_stored(
+    manager: JobManager, fake_llm: MockServerThread
+) -> None:
+    pipeline = await manager.pipelines.create("ask", PIPELINE)
+    row = await manager.jobs.create(
+        pipeline_id=pipeline.id,
+        pipeline_name="ask",
+        definition=PIPELINE,
+        total=10,
+        concurrency=4,
+        seed_filename="seeds.json",
+        seed_data=seed_file(10),
+    )
+    now = utcnow()
+    stored = [
+        {
+            "job_id": row.id,
+            "seed_index": i,
+            "repetition": 0,
+            "attempt": 0,
+            "status": "pending",
+            "metadata": {"topic": f"t{i}"},
+            "outputs": {"assistant": "before the crash"},
+            "output": {"assistant": "before the crash"},
+            "original_output": None,
+            "edited": False,
+            "steps": [],
+            "error": None,
+            "error_block": None,
+            "created_at": now,
+            "updated_at": now,
+        }
+        for i in (0, 3, 7)
+    ]
+    await manager.records.save_batch(row.id, stored, JobDelta())
+    fake_llm.reset()
+    await manager.resume_all()
+    view = await wait_done(manager, row.id)
+    assert (view["status"], view["done"]) == ("completed", 10)
+    assert fake_llm.stats()["requests"] == 7
+    page = await manager.records.page(job_id=row.id, statuses=None, limit=50, offset=0)
+    kept = [r for r in page.rows if r.output == {"assistant": "before the crash"}]
+    assert page.total == 10 and sorted(r.seed_index for r in kept) == [0, 3, 7]
+
+
+async def test_cancel_writes_every_finished_record(
+    manager: JobManager, fake_llm: MockServerThread
+) -> None:
+    fake_llm.server.state.latency_ms = 50
+    pipeline = await manager.pipelines.create("ask", PIPELINE)
+    job = await manager.start(pipeline.id, "seeds.json", seed_file(200))
+    live = manager.live(job.id)
+    assert live is not None
+    for _ in range(1000):
+        if live.done >= 10:
+            break
+        await live.wait_change(live.version, 0.05)
+    view = await manager.cancel(job.id)
+    assert view["status"] == "cancelled"
+    page = await manager.records.page(job_id=job.id, statuses=None, limit=1, offset=0)
+    stored = await manager.jobs.get(job.id)
+    assert page.total == view["done"] == stored.done and 10 <= stored.done < 200
