@@ -29,9 +29,10 @@ _datagenflow_postgres() {
   su postgres -c "psql -q -p $port -v ON_ERROR_STOP=1" <<SQL >/dev/null
 DO \$\$ BEGIN
   IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '$user') THEN
-    CREATE ROLE $user LOGIN PASSWORD '$password';
+    CREATE ROLE $user LOGIN CREATEDB PASSWORD '$password';
   END IF;
 END \$\$;
+ALTER ROLE $user CREATEDB;
 SQL
   if ! su postgres -c "psql -p $port -tAc \"SELECT 1 FROM pg_database WHERE datname = '$database'\"" | grep -q 1; then
     su postgres -c "createdb -p $port -O $user $database"

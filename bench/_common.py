@@ -30,7 +30,7 @@ def wait_http(url: str, timeout_s: float = 15.0) -> None:
 
 
 class MockLLMProcess:
-    """`datagenflow mock-llm` in a subprocess, so it does not share a core's loop with the client."""
+    """`datagenflow mock-llm` in its own process, so it does not share a loop with the client."""
 
     def __init__(self, latency_ms: float = 0.0) -> None:
         self.port = free_port()

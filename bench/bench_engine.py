@@ -22,7 +22,7 @@ from pathlib import Path
 import aiohttp
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _common import MockLLMProcess, datagenflow_cmd, env_with  # noqa: E402
+from _common import MockLLMProcess, datagenflow_cmd, env_with
 
 PIPELINE = {
     "name": "bench one LLM block",

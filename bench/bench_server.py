@@ -274,8 +274,8 @@ def main() -> None:
             assert lines == args.export_records, lines
             print(
                 f"export: {lines:,} records ({mb(size)}) in {export_s:.2f} s = "
-                f"{lines / export_s:,.0f} rec/s; server RSS idle {mb(idle)}, peak {mb(sampler.peak)} "
-                f"(+{mb(sampler.peak - idle)})"
+                f"{lines / export_s:,.0f} rec/s; server RSS idle {mb(idle)}, "
+                f"peak {mb(sampler.peak)} (+{mb(sampler.peak - idle)})"
             )
     finally:
         server.terminate()

@@ -30,7 +30,9 @@ def fake_llm(
 
 
 @pytest.fixture(autouse=True)
-def _isolated_settings(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+def _isolated_settings(
+    monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[None]:
     """No test reads the developer's .env or writes to ./data."""
     monkeypatch.chdir(tmp_path_factory.mktemp("cwd"))
     for key in ("LLM_BASE_URL", "LLM_ENDPOINT", "DATAGENFLOW_API_TOKEN", "DEMO_MODE"):

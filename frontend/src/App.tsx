@@ -1,12 +1,15 @@
+import { lazy } from 'react';
 import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
 import { createBrowserRouter, Navigate, RouterProvider } from 'react-router';
 import { ApiError } from './api/client';
 import { Layout } from './components/Layout';
 import { PipelinesPage } from './pages/PipelinesPage';
-import { EditorPage } from './pages/EditorPage';
-import { GeneratorPage } from './pages/GeneratorPage';
-import { ReviewPage } from './pages/ReviewPage';
 import { NotFoundPage } from './pages/NotFoundPage';
+
+// the editor (ReactFlow, CodeMirror) and the other pages load on first visit
+const EditorPage = lazy(() => import('./pages/EditorPage').then((m) => ({ default: m.EditorPage })));
+const GeneratorPage = lazy(() => import('./pages/GeneratorPage').then((m) => ({ default: m.GeneratorPage })));
+const ReviewPage = lazy(() => import('./pages/ReviewPage').then((m) => ({ default: m.ReviewPage })));
 
 const queryClient = new QueryClient({
   defaultOptions: {

@@ -27,23 +27,34 @@ PG_ENV = "DATAGENFLOW_TEST_POSTGRES_URL"
 _DATABASES = ["sqlite", *(["postgresql"] if os.environ.get(PG_ENV) else [])]
 
 
-async def _reset_postgres(url: str) -> None:
+async def _reset_postgres(url: str) -> str:
+    """An empty database for this test: this worker's own one under pytest-xdist."""
     import asyncpg
 
-    conn = await asyncpg.connect(url.replace("postgresql+asyncpg://", "postgresql://"))
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if worker:
+        base, name = url.rsplit("/", 1)
+        own = f"{name}_{worker}"
+        conn = await asyncpg.connect(url)
+        try:
+            if not await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", own):
+                await conn.execute(f'CREATE DATABASE "{own}"')
+        finally:
+            await conn.close()
+        url = f"{base}/{own}"
+    conn = await asyncpg.connect(url)
     try:
         await conn.execute("DROP SCHEMA IF EXISTS public CASCADE; CREATE SCHEMA public;")
     finally:
         await conn.close()
+    return url
 
 
 @pytest.fixture(params=_DATABASES)
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'data' / 'datagenflow.db'}"
-    url = os.environ[PG_ENV]
-    asyncio.run(_reset_postgres(url))
-    return url
+    return asyncio.run(_reset_postgres(os.environ[PG_ENV]))
 
 
 class LiveServer:

@@ -92,6 +92,9 @@ def test_bad_requests_answer_readable_422s(client: httpx.Client) -> None:
     assert_error(client.get("/api/pipelines/abc"), 422, "pipeline_id")
     assert_error(client.get("/api/nothing-here"), 404)
     assert_error(client.put("/api/records/1", json={}), 422)
+    assert_error(client.put("/api/records", json={"status": "accepted"}), 422, "job_id")
+    assert_error(client.put("/api/records", json={"job_id": 1, "status": "great"}), 422, "status")
+    assert_error(client.delete("/api/records"), 422, "job_id")
 
 
 def test_blocks_list_reports_broken_user_blocks(make_server, tmp_path) -> None:  # type: ignore[no-untyped-def]

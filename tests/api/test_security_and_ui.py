@@ -7,7 +7,7 @@ import pytest
 from api_helpers import assert_error, create_pipeline, seeds, start_job, wait_for_job
 
 from datagenflow.api import static
-from datagenflow.api.server import run_server
+from datagenflow.api.server import run_server, startup_line
 from datagenflow.errors import DataGenFlowError
 from datagenflow.settings import Settings
 
@@ -77,3 +77,17 @@ def test_ui_served_with_deep_link_fallback(make_server, monkeypatch, tmp_path: P
     assert "outside" not in client.get("/../secret.txt").text
     assert "outside" not in client.get("/%2e%2e/secret.txt").text
     assert_error(client.get("/api/unknown"), 404)
+
+
+def test_health_and_startup_line_say_demo_mode(make_server) -> None:  # type: ignore[no-untyped-def]
+    server = make_server(demo_mode="true")
+    health = server.client.get("/api/health").json()
+    assert health["status"] == "ok" and health["database"] == "ok"
+    assert health["llm"] == {
+        "base_url": server.settings.llm_base_url,
+        "reachable": True,
+        "demo": True,
+    }
+    line = startup_line("127.0.0.1", 8000, server.settings)
+    assert "DEMO MODE" in line and "http://127.0.0.1:8000" in line
+    assert server.settings.llm_base_url in line

@@ -4,9 +4,21 @@ from __future__ import annotations
 
 import re
 
-from conftest import Server, screenshot
-from helpers import chips, code_editor_text, connect, drop_block, expect_no_badge, node, tid, type_in_code_editor
+import pytest
+from e2e_page import (
+    chips,
+    code_editor_text,
+    connect,
+    drop_block,
+    expect_no_badge,
+    node,
+    tid,
+    type_in_code_editor,
+)
+from e2e_support import Server, screenshot
 from playwright.sync_api import Page, expect
+
+pytestmark = pytest.mark.e2e
 
 
 def test_build_configure_and_save_a_pipeline(server: Server, page: Page) -> None:
@@ -31,7 +43,11 @@ def test_build_configure_and_save_a_pipeline(server: Server, page: Page) -> None
     drop_block(page, "LLMBlock", -280, -130)
     drop_block(page, "ValidatorBlock", 280, -20)
     drop_block(page, "OutputBlock", -280, 150)
-    llm, validator, output = node(page, "llm_block"), node(page, "validator_block"), node(page, "output_block")
+    llm, validator, output = (
+        node(page, "llm_block"),
+        node(page, "validator_block"),
+        node(page, "output_block"),
+    )
     for n in (llm, validator, output):
         expect(n).to_be_visible()
         expect(n.locator(tid("badge-not-connected"))).to_be_visible()
@@ -63,7 +79,12 @@ def test_build_configure_and_save_a_pipeline(server: Server, page: Page) -> None
     # accumulated state: seed fields + every upstream block's outputs
     assert chips(llm.locator(tid("node-available"))) == ["topic"]
     assert chips(validator.locator(tid("node-available"))) == ["topic", "assistant"]
-    assert chips(output.locator(tid("node-available"))) == ["topic", "assistant", "is_valid", "validation_errors"]
+    assert chips(output.locator(tid("node-available"))) == [
+        "topic",
+        "assistant",
+        "is_valid",
+        "validation_errors",
+    ]
     assert chips(output.locator(tid("node-outputs"))) == ["output"]
     end_fields = chips(page.locator(tid("node-end")).locator(tid("node-available")))
     assert set(end_fields) == {"topic", "assistant", "is_valid", "validation_errors", "output"}
@@ -86,7 +107,10 @@ def test_build_configure_and_save_a_pipeline(server: Server, page: Page) -> None
     expect(page.locator(tid("config-error-user_prompt"))).to_have_text("Required")
     type_in_code_editor(page, "config-input-user_prompt", "Write one sentence about {{ topic }}.")
     expect(page.locator(tid("config-error-user_prompt"))).to_have_count(0)
-    assert code_editor_text(page, "config-input-user_prompt") == "Write one sentence about {{ topic }}."
+    assert (
+        code_editor_text(page, "config-input-user_prompt")
+        == "Write one sentence about {{ topic }}."
+    )
     # Jinja highlighting: the template variable is styled apart from the text
     assert page.locator(f"{tid('config-input-user_prompt')} .cm-line span").count() > 0
     page.fill(tid("config-input-temperature"), "hot")
@@ -98,10 +122,14 @@ def test_build_configure_and_save_a_pipeline(server: Server, page: Page) -> None
 
     # the validator: a field-reference dropdown of the fields available at that block
     validator.click()
-    expect(page.locator(tid("config-field-field"))).to_have_attribute("data-widget", "field-reference")
+    expect(page.locator(tid("config-field-field"))).to_have_attribute(
+        "data-widget", "field-reference"
+    )
     field_input = page.locator(tid("config-input-field"))
     list_id = field_input.get_attribute("list")
-    options = page.locator(f'datalist[id="{list_id}"] option').evaluate_all("els => els.map(e => e.value)")
+    options = page.locator(f'datalist[id="{list_id}"] option').evaluate_all(
+        "els => els.map(e => e.value)"
+    )
     assert options == ["topic", "assistant"]
     field_input.fill("nowhere")
     expect(page.locator(tid("config-error-field"))).to_contain_text("Not available")
@@ -122,6 +150,8 @@ def test_build_configure_and_save_a_pipeline(server: Server, page: Page) -> None
     page.fill(tid("config-block-id"), "out")
     expect(node(page, "out")).to_be_visible()
     expect_no_badge(node(page, "out"), "badge-not-configured")
+    # the problems found at the first save are kept current as the pipeline changes
+    expect(page.locator(tid("problems-list"))).to_have_count(0)
     screenshot(page, "editor-build")
 
     # save: validated, then created; the URL becomes the pipeline's
@@ -158,3 +188,15 @@ def test_build_configure_and_save_a_pipeline(server: Server, page: Page) -> None
         "validation_errors",
     ]
     screenshot(page, "editor")
+
+    # leaving with unsaved changes asks first
+    page.fill(tid("pipeline-name"), "Three blocks, renamed")
+    expect(page.locator(tid("dirty-indicator"))).to_be_visible()
+    page.click(tid("nav-pipelines"))
+    expect(page.locator(tid("confirm-dialog"))).to_contain_text("without saving")
+    page.click(tid("confirm-cancel"))
+    expect(page.locator(tid("page-editor"))).to_be_visible()
+    page.click(tid("nav-pipelines"))
+    page.click(tid("confirm-ok"))
+    expect(page.locator(tid("page-pipelines"))).to_be_visible()
+    assert server.json("GET", f"/api/pipelines/{pipeline_id}")["name"] == "Three blocks"

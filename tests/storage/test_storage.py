@@ -132,7 +132,7 @@ async def test_export_scans_in_id_order_by_chunks(db: Database) -> None:
     assert [len(c) for c in chunks] == [10, 10, 5]
     ids = [line["id"] for chunk in chunks for line in chunk]
     assert ids == sorted(ids) and len(set(ids)) == 25
-    assert chunks[0][0]["metadata"] == {"n": 0} and chunks[0][0]["created_at"].endswith("+00:00")
+    assert chunks[0][0]["metadata"] == {"n": 0} and chunks[0][0]["created_at"].endswith("Z")
 
 
 async def test_values_databases_refuse_are_cleaned(db: Database) -> None:

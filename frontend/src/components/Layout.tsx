@@ -1,4 +1,4 @@
-import { useEffect, useRef, useState } from 'react';
+import { Suspense, useEffect, useRef, useState } from 'react';
 import { Link, NavLink, Outlet, useLocation } from 'react-router';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { api, getToken, onUnauthorized, setToken } from '../api/client';
@@ -15,7 +15,15 @@ export function Layout() {
       <Header />
       <HealthBanner />
       <main className="app-main">
-        <Outlet />
+        <Suspense
+          fallback={
+            <div className="center">
+              <Spinner />
+            </div>
+          }
+        >
+          <Outlet />
+        </Suspense>
       </main>
       <TokenPrompt />
     </div>

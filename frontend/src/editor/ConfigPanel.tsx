@@ -39,6 +39,12 @@ export function ConfigPanel({ node, info, fields, problems, onClose }: Props) {
         </button>
       </div>
       {info?.description && <p className="small muted">{info.description}</p>}
+      {info?.documentation && info.documentation !== info.description && (
+        <details className="small block-docs" data-testid="config-docs">
+          <summary className="muted">More about this block</summary>
+          <div className="docs-text">{info.documentation}</div>
+        </details>
+      )}
       <BlockIdField nodeId={node.id} blockId={data.blockId} />
       {problems.length > 0 && (
         <ul className="problem-list compact" data-testid="config-problems">

@@ -52,7 +52,7 @@ export function Palette({ blocks, errors, onAdd }: Props) {
                 }}
                 onDoubleClick={() => onAdd(b)}
                 data-testid={`palette-item-${b.type}`}
-                title={`${b.type} (${b.source})`}
+                title={`${b.type} (${b.source})${b.documentation ? `\n\n${b.documentation}` : ''}`}
               >
                 <div className="palette-item-head">
                   <span className="palette-item-name">{b.name}</span>

@@ -93,6 +93,7 @@ describe('editor store', () => {
   it('loads a saved definition (chain when edges are absent) and marks it clean', () => {
     state().load(7, {
       name: 'Loaded',
+      description: 'From a template',
       seed_fields: ['content'],
       blocks: [
         { id: 'q', type: 'LLMBlock', config: { user_prompt: '{{ content }}' } },
@@ -103,6 +104,7 @@ describe('editor store', () => {
     expect(state().dirty).toBe(false);
     expect(state().edges).toHaveLength(3);
     expect(state().definition().edges).toEqual([['q', 'o']]);
+    expect(state().definition().description).toBe('From a template');
     state().markSaved(7);
     expect(state().loadedKey).toBe('7');
   });

@@ -32,6 +32,8 @@ interface EditorState {
   loadedKey: string | null;
   pipelineId: number | null;
   name: string;
+  /** Kept as loaded (templates have one); not edited in the UI. */
+  description: string;
   seedFields: string[];
   nodes: FlowNode[];
   edges: Edge[];
@@ -79,6 +81,7 @@ const empty = {
   loadedKey: null,
   pipelineId: null,
   name: '',
+  description: '',
   seedFields: [] as string[],
   nodes: [] as FlowNode[],
   edges: [] as Edge[],
@@ -120,6 +123,7 @@ export const useEditorStore = create<EditorState>()((set, get) => ({
       loadedKey: String(id),
       pipelineId: id,
       name: def.name,
+      description: def.description ?? '',
       seedFields: [...(def.seed_fields ?? [])],
       nodes: graph.nodes as FlowNode[],
       edges: graph.edges.map((e) => ({ ...e })),
@@ -256,6 +260,7 @@ export const useEditorStore = create<EditorState>()((set, get) => ({
 
   definition: () => {
     const s = get();
-    return graphToDefinition(s.name, s.seedFields, s.nodes as GraphNode[], s.edges);
+    const def = graphToDefinition(s.name, s.seedFields, s.nodes as GraphNode[], s.edges);
+    return s.description ? { ...def, description: s.description } : def;
   },
 }));

@@ -35,7 +35,8 @@ describe('progress figures', () => {
 
   it('durations and rates', () => {
     expect(formatDuration(null)).toBe('—');
-    expect(formatDuration(5.4)).toBe('5s');
+    expect(formatDuration(5.44)).toBe('5.4s');
+    expect(formatDuration(12.6)).toBe('13s');
     expect(formatDuration(65)).toBe('1m 05s');
     expect(formatDuration(3700)).toBe('1h 01m');
     expect(formatRate(0)).toBe('—');

@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'react';
+import { useCallback, useEffect, useState } from 'react';
 import { useQueryClient } from '@tanstack/react-query';
 import { api, jobEventsUrl } from '../api/client';
 import type { Job } from '../api/types';
@@ -28,7 +28,7 @@ export interface JobProgressState {
  * Live progress of one job: server-sent events on /api/jobs/{id}/events (`progress`, `end`),
  * falling back to polling GET /api/jobs/{id} when the stream fails.
  */
-export function useJobProgress(jobId: number | null): JobProgressState {
+export function useJobProgress(jobId: number | null): JobProgressState & { push: (job: Job) => void } {
   const qc = useQueryClient();
   const [state, setState] = useState<JobProgressState>({ job: null, receivedAt: 0, mode: 'idle', error: null });
 
@@ -106,5 +106,14 @@ export function useJobProgress(jobId: number | null): JobProgressState {
     };
   }, [jobId, qc]);
 
-  return state;
+  /** Merges a snapshot obtained elsewhere (e.g. the answer to a cancel). */
+  const push = useCallback(
+    (job: Job) => {
+      if (job.id !== jobId) return;
+      setState((s) => ({ ...s, job: newerJob(s.job, job), receivedAt: Date.now() }));
+    },
+    [jobId],
+  );
+
+  return { ...state, push };
 }

@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
-import { Link, useNavigate, useParams } from 'react-router';
+import { Link, useBlocker, useNavigate, useParams } from 'react-router';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import {
   Background,
@@ -16,6 +16,7 @@ import {
 } from '@xyflow/react';
 import { api, ApiError, errorMessage } from '../api/client';
 import type { BlockInfo, Problem } from '../api/types';
+import { ConfirmDialog } from '../components/Modal';
 import { Spinner } from '../components/Spinner';
 import { ConfigPanel } from '../editor/ConfigPanel';
 import { EditorContext, type EditorDerived } from '../editor/context';
@@ -196,6 +197,21 @@ function Editor() {
     return () => window.removeEventListener('keydown', onKey);
   }, [save]);
 
+  // unsaved changes: ask before leaving the editor (in the app) or the page (reload, close)
+  const blocker = useBlocker(
+    ({ currentLocation, nextLocation }) =>
+      useEditorStore.getState().dirty && currentLocation.pathname !== nextLocation.pathname,
+  );
+  useEffect(() => {
+    const onBeforeUnload = (e: BeforeUnloadEvent) => {
+      if (!useEditorStore.getState().dirty) return;
+      e.preventDefault();
+      e.returnValue = '';
+    };
+    window.addEventListener('beforeunload', onBeforeUnload);
+    return () => window.removeEventListener('beforeunload', onBeforeUnload);
+  }, []);
+
   const runTry = useCallback(
     async (metadata: Record<string, unknown>) => {
       const s = useEditorStore.getState();
@@ -302,6 +318,16 @@ function Editor() {
           )}
         </div>
       </div>
+      {blocker.state === 'blocked' && (
+        <ConfirmDialog
+          title="Unsaved changes"
+          message="Leave this pipeline without saving your changes?"
+          confirmLabel="Leave"
+          danger
+          onConfirm={() => blocker.proceed()}
+          onCancel={() => blocker.reset()}
+        />
+      )}
     </EditorContext.Provider>
   );
 }

@@ -19,7 +19,21 @@ export function GeneratorPage() {
   const pipelinesQ = useQuery({ queryKey: ['pipelines'], queryFn: api.pipelines });
   const activeQ = useQuery({ queryKey: ['jobs', 'active'], queryFn: api.activeJob, refetchInterval: 2000 });
   const paramJob = params.get('job');
-  const shownJobId = paramJob ? Number(paramJob) : (activeQ.data?.job?.id ?? null);
+  const activeJobId = activeQ.data?.job?.id ?? null;
+  const shownJobId = paramJob ? Number(paramJob) : activeJobId;
+  // a running job found on opening the page stays shown (with its final counts) once it ends
+  useEffect(() => {
+    if (!paramJob && activeJobId !== null) {
+      setParams(
+        (p) => {
+          const next = new URLSearchParams(p);
+          next.set('job', String(activeJobId));
+          return next;
+        },
+        { replace: true },
+      );
+    }
+  }, [paramJob, activeJobId, setParams]);
 
   const [pipelineId, setPipelineId] = useState<string>(params.get('pipeline') ?? '');
   const [seeds, setSeeds] = useState<SeedCheck>({ state: 'idle' });
@@ -236,12 +250,15 @@ function useTicker(active: boolean): number {
 
 export function JobProgress({ jobId }: { jobId: number }) {
   const qc = useQueryClient();
-  const { job, receivedAt, error, mode } = useJobProgress(jobId);
+  const { job, receivedAt, error, mode, push } = useJobProgress(jobId);
   const active = !!job && isActiveStatus(job.status);
   const now = useTicker(active);
   const cancel = useMutation({
     mutationFn: () => api.cancelJob(jobId),
-    onSuccess: () => void qc.invalidateQueries({ queryKey: ['jobs'] }),
+    onSuccess: (cancelled) => {
+      push(cancelled);
+      void qc.invalidateQueries({ queryKey: ['jobs'] });
+    },
   });
   if (!job) {
     return error ? (
@@ -339,7 +356,11 @@ function Stat({ label, value, testId, className }: { label: string; value: strin
 
 function RecentJobs({ shownJobId }: { shownJobId: number | null }) {
   const [, setParams] = useSearchParams();
-  const { data } = useQuery({ queryKey: ['jobs', 'list'], queryFn: api.jobs, refetchInterval: 5000 });
+  const { data } = useQuery({
+    queryKey: ['jobs', 'list'],
+    queryFn: api.jobs,
+    refetchInterval: (q) => (q.state.data?.jobs.some((j) => isActiveStatus(j.status)) ? 2000 : 10000),
+  });
   const jobs: Job[] = data?.jobs ?? [];
   if (!jobs.length) return null;
   return (

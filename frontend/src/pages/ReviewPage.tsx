@@ -129,7 +129,9 @@ export function ReviewPage() {
       e.preventDefault();
       if (action === 'next') move(1);
       else if (action === 'previous') move(-1);
-      else if (selected) {
+      else if (selected && selected.status === 'failed') {
+        setMessage({ kind: 'error', text: `Record #${selected.id} failed: retry the job's failed records instead.` });
+      } else if (selected) {
         if (action === 'accept') setStatus(selected, 'accepted');
         else if (action === 'reject') setStatus(selected, 'rejected');
         else if (action === 'edit') setEditing(selected);
@@ -470,15 +472,48 @@ function RecordCard({
           {r.status}
         </span>
         <div className="toolbar-spacer" />
-        <button type="button" className="button small ok" onClick={(e) => { e.stopPropagation(); onAccept(); }} data-testid="record-accept" title="Accept (A)">
-          Accept
-        </button>
-        <button type="button" className="button small danger" onClick={(e) => { e.stopPropagation(); onReject(); }} data-testid="record-reject" title="Reject (R)">
-          Reject
-        </button>
-        <button type="button" className="button small" onClick={(e) => { e.stopPropagation(); onEdit(); }} data-testid="record-edit" title="Edit (E)">
-          Edit
-        </button>
+        {r.status === 'failed' ? (
+          <span className="small muted">failed records are retried, not reviewed</span>
+        ) : (
+          <>
+            <button
+              type="button"
+              className="button small ok"
+              onClick={(e) => {
+                e.stopPropagation();
+                onAccept();
+              }}
+              data-testid="record-accept"
+              title="Accept (A)"
+            >
+              Accept
+            </button>
+            <button
+              type="button"
+              className="button small danger"
+              onClick={(e) => {
+                e.stopPropagation();
+                onReject();
+              }}
+              data-testid="record-reject"
+              title="Reject (R)"
+            >
+              Reject
+            </button>
+            <button
+              type="button"
+              className="button small"
+              onClick={(e) => {
+                e.stopPropagation();
+                onEdit();
+              }}
+              data-testid="record-edit"
+              title="Edit (E)"
+            >
+              Edit
+            </button>
+          </>
+        )}
       </div>
       {r.error && (
         <div className="error-text record-error" data-testid="record-error">

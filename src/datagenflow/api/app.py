@@ -87,7 +87,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     api = APIRouter(
         prefix="/api",
         responses={
-            422: {"model": ErrorBody, "description": "invalid input; `error` says what and where"}
+            401: {
+                "model": ErrorBody,
+                "description": "missing or wrong API token (when one is set)",
+            },
+            422: {"model": ErrorBody, "description": "invalid input; `error` says what and where"},
         },
     )
     for module in (health, blocks, templates, pipelines, seeds, generate, jobs, records, export):

@@ -18,7 +18,7 @@ line-height:1.5;color:#222}code{background:#f3f3f3;padding:.1rem .3rem;border-ra
 </head><body>
 <h1>DataGenFlow</h1>
 <p>The API is running, but the web UI is not built.</p>
-<p>Build it with <code>make build-ui</code> (or <code>cd frontend &amp;&amp; npm ci &amp;&amp;
+<p>Build it with <code>make frontend</code> (or <code>cd frontend &amp;&amp; npm ci &amp;&amp;
 npm run build</code>), which writes it to <code>src/datagenflow/web/</code>, then reload this
 page.</p>
 <p>Meanwhile the API and its documentation are at <a href="/api/docs">/api/docs</a>.</p>

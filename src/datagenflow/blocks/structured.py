@@ -5,13 +5,13 @@ from typing import Any
 
 import jsonschema
 
+from datagenflow.blocks.json_parsing import extract_json
 from datagenflow.blocks.llm_calls import (
     build_messages,
     chat,
     check_generation_config,
     resolved_endpoint,
 )
-from datagenflow.blocks.json_parsing import extract_json
 from datagenflow.engine.block import BaseBlock, Param
 from datagenflow.llm import ChatResult, LLMHTTPError
 

@@ -331,4 +331,4 @@ class RecordStore:
 
 def _iso(value: datetime | None) -> str | None:
     aware = as_utc(value)
-    return aware.isoformat() if aware else None
+    return aware.isoformat().replace("+00:00", "Z") if aware else None

@@ -16,7 +16,9 @@ def node(page: Page, block_id: str) -> Locator:
 
 
 def chips(locator: Locator) -> list[str]:
-    return [c for c in locator.locator(".chip").evaluate_all("els => els.map(e => e.dataset.field)")]
+    return [
+        c for c in locator.locator(".chip").evaluate_all("els => els.map(e => e.dataset.field)")
+    ]
 
 
 def drop_block(page: Page, block_type: str, dx: float, dy: float) -> None:
@@ -30,7 +32,7 @@ def drop_block(page: Page, block_type: str, dx: float, dy: float) -> None:
 
 
 def connect(page: Page, source: str, target: str) -> None:
-    """Drags from a node's bottom handle to another's top handle (`start`/`end` for the terminals)."""
+    """Drags from a node's bottom handle to another's top one (`start`, `end`: the terminals)."""
     page.locator(tid(f"handle-out-{source}")).drag_to(page.locator(tid(f"handle-in-{target}")))
 
 
