@@ -34,13 +34,16 @@ run-dev: run
 
 dev: setup
 
+# The browser tests run in their own pytest process: Playwright's sync API keeps an event loop
+# running in the main thread, which the asyncio tests cannot share.
 test: setup
 	@bash scripts/ensure-chromium.sh
-	$(BIN)/pytest -q $(PYTEST_ARGS)
+	$(BIN)/pytest -q --ignore=tests/e2e $(PYTEST_ARGS)
+	$(BIN)/pytest -q tests/e2e $(PYTEST_ARGS)
 	cd frontend && npm test --silent
 
 test-unit: setup
-	$(BIN)/pytest -q -m "not e2e" $(PYTEST_ARGS)
+	$(BIN)/pytest -q --ignore=tests/e2e $(PYTEST_ARGS)
 
 test-e2e: setup
 	@bash scripts/ensure-chromium.sh

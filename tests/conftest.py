@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from datagenflow.engine.registry import BlockRegistry, discover
 from datagenflow.llm.mock_server import MockServerThread
 from datagenflow.settings import get_settings
 
@@ -40,3 +41,11 @@ def _isolated_settings(
     get_settings.cache_clear()
     yield
     get_settings.cache_clear()
+
+
+@pytest.fixture(scope="session")
+def registry() -> BlockRegistry:
+    """The installed blocks (built-ins through their entry points), with no user folder."""
+    found = discover(None)
+    assert not found.errors, found.errors
+    return found

@@ -2,11 +2,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from datagenflow.blocks.llm_calls import build_messages, chat, check_generation_config
-from datagenflow.engine.block import BaseBlock, Param
+from datagenflow.blocks.llm_calls import ChatBlock
+from datagenflow.engine.block import Param
 
 
-class LLMBlock(BaseBlock):
+class LLMBlock(ChatBlock):
     """Generate text with a chat model.
 
     Both prompts are Jinja2 templates over the accumulated state (seed metadata plus every
@@ -39,25 +39,16 @@ class LLMBlock(BaseBlock):
         endpoint: str | None = None,
         output_field: str = "assistant",
     ) -> None:
-        check_generation_config(temperature, max_tokens, output_field)
-        self.user_prompt = user_prompt
-        self.system_prompt = system_prompt
-        self.model = model or None
-        self.temperature = temperature
-        self.max_tokens = max_tokens
-        self.endpoint = endpoint or None
-        self.output_field = output_field
-
-    def declared_outputs(self) -> list[str]:
-        return [self.output_field]
+        self._configure(
+            user_prompt=user_prompt,
+            system_prompt=system_prompt,
+            model=model,
+            temperature=temperature,
+            max_tokens=max_tokens,
+            endpoint=endpoint,
+            output_field=output_field,
+        )
 
     async def execute(self, data: dict[str, Any]) -> dict[str, Any]:
-        messages = build_messages(self.system_prompt, self.user_prompt, data)
-        result = await chat(
-            messages,
-            model=self.model,
-            endpoint=self.endpoint,
-            temperature=self.temperature,
-            max_tokens=self.max_tokens,
-        )
+        result = await self._chat(self._messages(data))
         return {self.output_field: result.content}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from datagenflow.engine.block import BaseBlock
 from datagenflow.engine.context import report_usage
 from datagenflow.engine.templating import render
 from datagenflow.llm import ChatResult, get_shared_client
@@ -73,3 +74,53 @@ async def chat(
     )
     report_usage(usage)
     return result
+
+
+class ChatBlock(BaseBlock):
+    """Base of the blocks that send templated prompts to the chat model."""
+
+    user_prompt: str
+    system_prompt: str
+    model: str | None
+    temperature: float | None
+    max_tokens: int | None
+    endpoint: str | None
+    output_field: str
+
+    def _configure(
+        self,
+        *,
+        user_prompt: str,
+        system_prompt: str,
+        model: str | None,
+        temperature: float | None,
+        max_tokens: int | None,
+        endpoint: str | None,
+        output_field: str,
+    ) -> None:
+        check_generation_config(temperature, max_tokens, output_field)
+        self.user_prompt = user_prompt
+        self.system_prompt = system_prompt
+        self.model = model or None
+        self.temperature = temperature
+        self.max_tokens = max_tokens
+        self.endpoint = endpoint or None
+        self.output_field = output_field
+
+    def declared_outputs(self) -> list[str]:
+        return [self.output_field]
+
+    def _messages(self, data: dict[str, Any]) -> list[dict[str, Any]]:
+        return build_messages(self.system_prompt, self.user_prompt, data)
+
+    async def _chat(
+        self, messages: list[dict[str, Any]], response_format: dict[str, Any] | None = None
+    ) -> ChatResult:
+        return await chat(
+            messages,
+            model=self.model,
+            endpoint=self.endpoint,
+            temperature=self.temperature,
+            max_tokens=self.max_tokens,
+            response_format=response_format,
+        )

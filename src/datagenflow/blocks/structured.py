@@ -6,21 +6,16 @@ from typing import Any
 import jsonschema
 
 from datagenflow.blocks.json_parsing import extract_json
-from datagenflow.blocks.llm_calls import (
-    build_messages,
-    chat,
-    check_generation_config,
-    resolved_endpoint,
-)
-from datagenflow.engine.block import BaseBlock, Param
-from datagenflow.llm import ChatResult, LLMHTTPError
+from datagenflow.blocks.llm_calls import ChatBlock, resolved_endpoint
+from datagenflow.engine.block import Param
+from datagenflow.llm import LLMHTTPError
 
 # Endpoints (base URLs) seen refusing `json_schema` and then answering `json_object`.
 _NO_JSON_SCHEMA: set[str] = set()
 _REFUSED = (400, 422)
 
 
-class StructuredGenerator(BaseBlock):
+class StructuredGenerator(ChatBlock):
     """Generate a JSON object that follows a JSON Schema.
 
     Asks for `response_format` json_schema; an endpoint that refuses it (HTTP 400) is asked
@@ -61,21 +56,19 @@ class StructuredGenerator(BaseBlock):
             jsonschema.Draft202012Validator.check_schema(json_schema)
         except jsonschema.SchemaError as exc:
             raise ValueError(f"json_schema is not a valid JSON Schema: {exc.message}") from None
-        check_generation_config(temperature, max_tokens, output_field)
         self.json_schema = json_schema
-        self.user_prompt = user_prompt
-        self.system_prompt = system_prompt
-        self.model = model or None
-        self.temperature = temperature
-        self.max_tokens = max_tokens
-        self.endpoint = endpoint or None
-        self.output_field = output_field
-
-    def declared_outputs(self) -> list[str]:
-        return [self.output_field]
+        self._configure(
+            user_prompt=user_prompt,
+            system_prompt=system_prompt,
+            model=model,
+            temperature=temperature,
+            max_tokens=max_tokens,
+            endpoint=endpoint,
+            output_field=output_field,
+        )
 
     async def execute(self, data: dict[str, Any]) -> dict[str, Any]:
-        messages = build_messages(self.system_prompt, self.user_prompt, data)
+        messages = self._messages(data)
         key = resolved_endpoint(self.endpoint)
         content: str | None = None
         if key not in _NO_JSON_SCHEMA:
@@ -105,15 +98,3 @@ class StructuredGenerator(BaseBlock):
         if not isinstance(parsed, dict):
             raise ValueError(f"expected a JSON object, got {type(parsed).__name__}")
         return {self.output_field: parsed}
-
-    async def _chat(
-        self, messages: list[dict[str, Any]], response_format: dict[str, Any]
-    ) -> ChatResult:
-        return await chat(
-            messages,
-            model=self.model,
-            endpoint=self.endpoint,
-            temperature=self.temperature,
-            max_tokens=self.max_tokens,
-            response_format=response_format,
-        )
