@@ -71,11 +71,23 @@ def page(browser: Any, request: pytest.FixtureRequest) -> Iterator[Any]:
     context.set_default_timeout(15_000)
     pg = context.new_page()
     errors: list[str] = []
+    console: list[str] = []
     pg.on("pageerror", lambda exc: errors.append(str(exc)))
+    pg.on("console", lambda msg: console.append(f"{msg.type}: {msg.text}"))
+    pg.on(
+        "response",
+        lambda r: (
+            console.append(f"HTTP {r.status} {r.request.method} {r.url}")
+            if r.status >= 400
+            else None
+        ),
+    )
     yield pg
     if getattr(request.node, "rep_call", None) is not None and request.node.rep_call.failed:
+        # what the browser saw, for the failure's post-mortem
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         pg.screenshot(path=str(SCREENSHOTS / f"FAILED-{request.node.name}.png"), full_page=True)
+        (SCREENSHOTS / f"FAILED-{request.node.name}.log").write_text("\n".join(console) + "\n")
     context.close()
     assert not errors, f"uncaught errors in the page: {errors}"
 

@@ -152,6 +152,7 @@ def test_build_configure_and_save_a_pipeline(server: Server, page: Page) -> None
     expect_no_badge(node(page, "out"), "badge-not-configured")
     # the problems found at the first save are kept current as the pipeline changes
     expect(page.locator(tid("problems-list"))).to_have_count(0)
+    expect(page.locator(tid("save-status"))).to_contain_text("ready to save")
     screenshot(page, "editor-build")
 
     # save: validated, then created; the URL becomes the pipeline's

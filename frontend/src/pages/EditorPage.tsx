@@ -116,7 +116,15 @@ function Editor() {
             ? Object.fromEntries(Object.entries(v.blocks).map(([k, b]) => [k, b.outputs]))
             : undefined;
           setServerCheck({ key: definitionKey, fields: { available: v.fields, outputs } });
-          if (liveValidate) setProblems(v.problems);
+          if (liveValidate) {
+            setProblems(v.problems);
+            // keep the toolbar's word in line with the list
+            setStatus((st) =>
+              st?.kind === 'error' && st.text.startsWith('Not saved:') && v.problems.length === 0
+                ? { kind: 'info', text: 'No problems left: ready to save.' }
+                : st,
+            );
+          }
         })
         .catch(() => undefined);
     }, 400);

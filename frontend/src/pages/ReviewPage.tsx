@@ -206,6 +206,12 @@ export function ReviewPage() {
         </span>
       </div>
 
+      {message && (
+        <p className={message.kind === 'ok' ? 'ok-text' : 'error-text'} data-testid="review-message">
+          {message.text}
+        </p>
+      )}
+
       {jobsQ.isLoading ? (
         <Spinner />
       ) : jobs.length === 0 && jobId === null ? (
@@ -328,11 +334,6 @@ export function ReviewPage() {
             </button>
           </div>
 
-          {message && (
-            <p className={message.kind === 'ok' ? 'ok-text' : 'error-text'} data-testid="review-message">
-              {message.text}
-            </p>
-          )}
 
           {recordsQ.error && <p className="error-text">Could not load records: {errorMessage(recordsQ.error)}</p>}
           {recordsQ.isLoading && <Spinner />}
