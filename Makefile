@@ -53,7 +53,9 @@ lint: setup
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy
-	cd frontend && npm run lint --silent && npm run typecheck --silent
+	cd frontend && npm run lint --silent && npm run check:api --silent
+	@git diff --quiet -- frontend/openapi.json frontend/src/api/schema.d.ts 2>/dev/null || \
+		{ echo "the OpenAPI spec changed: commit frontend/openapi.json and src/api/schema.d.ts"; exit 1; }
 
 format: $(STAMP)
 	$(BIN)/ruff format src tests bench

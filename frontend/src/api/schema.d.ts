@@ -840,6 +840,10 @@ export interface components {
         };
         /** ValidationResponse */
         ValidationResponse: {
+            /** Blocks */
+            blocks: {
+                [key: string]: components["schemas"]["BlockFields"];
+            };
             /** Fields */
             fields: {
                 [key: string]: string[];

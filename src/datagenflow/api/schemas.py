@@ -77,10 +77,16 @@ class Problem(BaseModel):
     message: str
 
 
+class BlockFields(BaseModel):
+    available: list[str]
+    outputs: list[str]
+
+
 class ValidationResponse(BaseModel):
     valid: bool
     problems: list[Problem]
     fields: dict[str, list[str]]
+    blocks: dict[str, BlockFields]
 
 
 class ExecuteRequest(BaseModel):
@@ -113,11 +119,6 @@ class ExecuteResponse(BaseModel):
     accumulated_state: dict[str, Any]
     trace: list[TraceEntry]
     error: str | None
-
-
-class BlockFields(BaseModel):
-    available: list[str]
-    outputs: list[str]
 
 
 class StateSchemaResponse(BaseModel):

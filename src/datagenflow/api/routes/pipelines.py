@@ -97,6 +97,7 @@ async def validate_pipeline(body: PipelineDefinition, ctx: Ctx) -> dict[str, Any
         "valid": not problems,
         "problems": [p.to_dict() for p in problems],
         "fields": {block_id: info["available"] for block_id, info in fields.items()},
+        "blocks": fields,
     }
 
 
