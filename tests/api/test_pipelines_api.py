@@ -52,6 +52,10 @@ def test_pipeline_crud_and_validation(client: httpx.Client) -> None:
         "valid": True,
         "problems": [],
         "fields": {"ask": ["topic"], "out": ["topic", "assistant"]},
+        "blocks": {
+            "ask": {"available": ["topic"], "outputs": ["assistant"]},
+            "out": {"available": ["topic", "assistant"], "outputs": ["output"]},
+        },
     }
 
     assert client.delete(f"/api/pipelines/{pipeline_id}").status_code == 204
