@@ -182,3 +182,28 @@ def test_extract_json(value: Any, expected: Any) -> None:
 def test_extract_json_errors(value: Any, words: str) -> None:
     with pytest.raises(ValueError, match=words):
         extract_json(value)
+
+
+async def test_mode_json_object_never_sends_the_schema_format(fake_llm: MockServerThread) -> None:
+    block = StructuredGenerator(json_schema=SCHEMA, user_prompt="x", mode="json_object")
+    result = await block.execute({})
+    request = fake_llm.stats()["last_request"]
+    assert request["response_format"] == {"type": "json_object"}
+    assert json.dumps(SCHEMA) in request["messages"][0]["content"]
+    assert isinstance(result["generated"], dict)
+
+
+async def test_mode_json_schema_does_not_fall_back() -> None:
+    with MockServerThread(reject_json_schema=True) as strict:
+        block = StructuredGenerator(
+            json_schema=SCHEMA, user_prompt="x", endpoint=strict.base_url, mode="json_schema"
+        )
+        with pytest.raises(LLMHTTPError):
+            await block.execute({})
+        assert strict.stats()["by_status"] == {"400": 1}
+
+
+def test_mode_is_an_enum_in_the_schema(registry: BlockRegistry) -> None:
+    schema = registry.blocks["StructuredGenerator"].describe()["config_schema"]
+    assert schema["properties"]["mode"]["enum"] == ["auto", "json_schema", "json_object"]
+    assert schema["properties"]["mode"]["default"] == "auto"

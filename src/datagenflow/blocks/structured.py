@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, Literal
 
 import jsonschema
 
@@ -18,8 +18,9 @@ _REFUSED = (400, 422)
 class StructuredGenerator(ChatBlock):
     """Generate a JSON object that follows a JSON Schema.
 
-    Asks for `response_format` json_schema; an endpoint that refuses it (HTTP 400) is asked
-    again with json_object and the schema in the prompt, and remembered. Fenced or
+    In `auto` mode it asks for `response_format` json_schema; an endpoint that refuses it
+    (HTTP 400) is asked again with json_object and the schema in the prompt, and remembered.
+    `json_schema` never falls back; `json_object` always sends the schema in the prompt. Fenced or
     prose-wrapped JSON is accepted. The parsed object goes to `generated` (or `output_field`).
     """
 
@@ -37,6 +38,10 @@ class StructuredGenerator(ChatBlock):
         "max_tokens": Param("Upper bound on the reply's tokens"),
         "endpoint": Param("OpenAI-compatible base URL for this block; empty uses LLM_BASE_URL"),
         "output_field": Param("State field the parsed object is written to"),
+        "mode": Param(
+            "How the schema is sent: auto (json_schema, falling back to json_object), "
+            "json_schema only, or json_object with the schema in the prompt"
+        ),
     }
 
     def __init__(
@@ -49,6 +54,7 @@ class StructuredGenerator(ChatBlock):
         max_tokens: int | None = None,
         endpoint: str | None = None,
         output_field: str = "generated",
+        mode: Literal["auto", "json_schema", "json_object"] = "auto",
     ) -> None:
         if json_schema.get("type", "object") != "object":
             raise ValueError("json_schema must describe an object ('type': 'object')")
@@ -57,6 +63,7 @@ class StructuredGenerator(ChatBlock):
         except jsonschema.SchemaError as exc:
             raise ValueError(f"json_schema is not a valid JSON Schema: {exc.message}") from None
         self.json_schema = json_schema
+        self.mode = mode
         self._configure(
             user_prompt=user_prompt,
             system_prompt=system_prompt,
@@ -71,7 +78,10 @@ class StructuredGenerator(ChatBlock):
         messages = self._messages(data)
         key = resolved_endpoint(self.endpoint)
         content: str | None = None
-        if key not in _NO_JSON_SCHEMA:
+        use_schema = self.mode == "json_schema" or (
+            self.mode == "auto" and key not in _NO_JSON_SCHEMA
+        )
+        if use_schema:
             try:
                 result = await self._chat(
                     messages,
@@ -82,7 +92,7 @@ class StructuredGenerator(ChatBlock):
                 )
                 content = result.content
             except LLMHTTPError as exc:
-                if exc.status not in _REFUSED:
+                if exc.status not in _REFUSED or self.mode == "json_schema":
                     raise
         if content is None:
             hint = "Reply with one JSON object that follows this JSON Schema:\n" + json.dumps(
@@ -92,7 +102,8 @@ class StructuredGenerator(ChatBlock):
             result = await self._chat(fallback, {"type": "json_object"})
             # remembered only once json_object worked: a 400 for another reason (a wrong
             # model name, say) must not switch the endpoint to the fallback for good
-            _NO_JSON_SCHEMA.add(key)
+            if self.mode == "auto":
+                _NO_JSON_SCHEMA.add(key)
             content = result.content
         parsed = extract_json(content)
         if not isinstance(parsed, dict):
