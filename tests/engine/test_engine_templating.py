@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from datagenflow.engine.definition import parse_definition
+from datagenflow.engine.pipeline import validate
+from datagenflow.engine.registry import BlockRegistry
 from datagenflow.engine.templating import (
     TemplateError,
     check_template,
@@ -98,3 +101,25 @@ def test_template_variables() -> None:
     )
     assert template_variables(source) == {"a", "items"}
     assert template_variables("{{ broken") == set()
+
+
+def test_private_attribute_access_is_reported_before_any_run(registry: BlockRegistry) -> None:
+    definition = parse_definition(
+        {
+            "name": "sneaky",
+            "blocks": [
+                {
+                    "id": "out",
+                    "type": "OutputBlock",
+                    "config": {"format_template": "{{ topic }}\n{{ topic['__class__'] }}"},
+                },
+            ],
+        }
+    )
+    problems = validate(definition, registry, ["topic"])
+    assert [(p.kind, p.block_id, p.field) for p in problems] == [
+        ("template", "out", "format_template")
+    ]
+    assert "'__class__' (line 2)" in problems[0].message
+    assert check_template("{{ cycler.__init__.__globals__ }}") is not None
+    assert check_template("{{ item.name }} {{ item['key'] }}") is None

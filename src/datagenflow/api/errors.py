@@ -43,15 +43,26 @@ def _describe(error: dict[str, Any]) -> str:
     kind = error.get("type", "")
     if kind == "json_invalid":
         reason = (error.get("ctx") or {}).get("error", "")
-        return f"request body is not valid JSON{f' ({reason})' if reason else ''}"
+        return f"{_where_json(loc)} is not valid JSON{f' ({reason})' if reason else ''}"
     if kind == "missing":
         return f"{_where(loc)} is required"
     return f"{_where(loc)}: {error.get('msg', 'invalid value')}"
 
 
+def _where_json(loc: Sequence[Any]) -> str:
+    """Pydantic puts the character offset of a JSON syntax error where a field name would be."""
+    offset = loc[1] if len(loc) > 1 and isinstance(loc[1], int) else None
+    return "request body" + (f" at character {offset}" if offset is not None else "")
+
+
+def _location(error: dict[str, Any]) -> str:
+    loc = tuple(error.get("loc", ()))
+    return _where_json(loc) if error.get("type") == "json_invalid" else _where(loc)
+
+
 def validation_body(errors: Sequence[Any]) -> dict[str, Any]:
     items = [
-        {"location": _where(tuple(e.get("loc", ()))), "message": _describe(e)}
+        {"location": _location(e), "message": _describe(e)}
         for e in errors[:20]
         if isinstance(e, dict)
     ]

@@ -8,7 +8,7 @@ from functools import lru_cache
 from typing import Any
 
 import jinja2
-from jinja2 import meta
+from jinja2 import meta, nodes
 from jinja2.exceptions import SecurityError
 from jinja2.runtime import Context
 from jinja2.sandbox import SandboxedEnvironment
@@ -72,11 +72,25 @@ def compile_template(source: str) -> jinja2.Template:
 
 
 def check_template(source: str) -> str | None:
-    """The parse error of a template, or None when it parses."""
+    """Why a template cannot work (a parse error, or an attribute the sandbox refuses), or None."""
     try:
         compile_template(source)
     except TemplateError as exc:
         return exc.message
+    return _private_access(source)
+
+
+def _private_access(source: str) -> str | None:
+    """Found before a run: `{{ x.__class__ }}` parses, but the sandbox refuses it at render."""
+    for node in _env.parse(source).find_all((nodes.Getattr, nodes.Getitem)):
+        name = node.attr if isinstance(node, nodes.Getattr) else None
+        if isinstance(node, nodes.Getitem) and isinstance(node.arg, nodes.Const):
+            name = node.arg.value if isinstance(node.arg.value, str) else None
+        if name and name.startswith("_"):
+            return (
+                f"template reads '{name}' (line {node.lineno}): names starting with '_' are "
+                "refused by the sandbox"
+            )
     return None
 
 
