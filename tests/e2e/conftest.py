@@ -3,6 +3,8 @@
 Each server is a subprocess on a free port with a temporary SQLite database and the project's
 fake LLM (`datagenflow mock-llm`, another subprocess). Screenshots go to
 `test-output/screenshots/`, and also to `docs/images/` when DATAGENFLOW_UPDATE_DOCS_SCREENSHOTS=1.
+README.md (beside this file) maps each point of the issue's "Deliver" list to the tests that
+exercise it.
 """
 
 from __future__ import annotations

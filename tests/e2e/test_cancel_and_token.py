@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -71,11 +72,16 @@ def test_token_prompt_progress_conflict_and_cancel(
     expect(page.locator(tid("job-current-blocks"))).to_contain_text("ask")
     expect(page.locator(tid("job-done"))).not_to_have_text("0 / 40", timeout=20_000)
     assert progress.get_attribute("data-mode") == "stream"
+    # elapsed, rate and ETA while it runs
+    expect(page.locator(tid("job-elapsed"))).to_have_text(re.compile(r"^\d"))
+    expect(page.locator(tid("job-rate"))).to_have_text(re.compile(r"^[\d.]+/s$"))
+    expect(page.locator(tid("job-eta"))).to_have_text(re.compile(r"^\d"))
     assert page.locator(tid("job-cancel")).is_visible()
     # the header shows the active job on every page
     indicator = page.locator(tid("active-job-indicator"))
     expect(indicator).to_be_visible()
     expect(indicator).to_have_attribute("data-job-id", str(job_id))
+    expect(indicator.get_by_role("status")).to_be_visible()  # its spinner
     expect(page.locator(tid("active-job-percent"))).to_contain_text("%")
     screenshot(page, "generator-running")
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -280,7 +281,12 @@ def test_failed_records_show_their_error_and_retry(
     card = page.locator(tid("record-card")).first
     expect(card.locator(tid("record-error"))).not_to_be_empty()
     card.locator(f"{tid('record-trace-toggle')} > summary").click()
-    expect(card.locator(tid("trace-entry-parse"))).to_have_class("trace-entry failed")
+    failed_step = card.locator(tid("trace-entry-parse"))
+    expect(failed_step).to_have_class("trace-entry failed")
+    failed_step.locator("summary").click()
+    expect(failed_step.locator(tid("trace-error"))).not_to_be_empty()
+    # the steps before the failure are kept
+    expect(card.locator(tid("trace-entry-ask"))).not_to_have_class(re.compile("failed"))
     expect(page.locator(tid("bulk-accept"))).to_be_disabled()
     # failed records are retried, not reviewed
     expect(card.locator(tid("record-accept"))).to_have_count(0)

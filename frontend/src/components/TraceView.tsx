@@ -21,8 +21,8 @@ export function TraceView({ trace, testId = 'trace' }: { trace: TraceEntry[]; te
               <span className="trace-step">{i + 1}</span>
               <strong>{t.block_id}</strong> <span className="muted small">{t.block_type}</span>
               <span className="trace-meta small muted">
-                {t.duration_ms != null ? `${t.duration_ms.toFixed(1)} ms` : ''}
-                {t.usage ? ` · ${t.usage.total_tokens} tokens` : ''}
+                {t.duration_ms != null ? <span data-testid="trace-duration">{`${t.duration_ms.toFixed(1)} ms`}</span> : ''}
+                {t.usage ? <span data-testid="trace-tokens">{` · ${t.usage.total_tokens} tokens`}</span> : ''}
                 {t.usage?.model ? ` · ${t.usage.model}` : ''}
                 {t.usage?.demo ? ' · demo LLM' : ''}
               </span>
@@ -36,15 +36,15 @@ export function TraceView({ trace, testId = 'trace' }: { trace: TraceEntry[]; te
             <div className="trace-grid">
               <div>
                 <div className="label">Input</div>
-                <JsonBlock value={t.input} />
+                <JsonBlock value={t.input} testId="trace-input" />
               </div>
               <div>
                 <div className="label">Output</div>
-                <JsonBlock value={t.output} />
+                <JsonBlock value={t.output} testId="trace-output" />
               </div>
               <div>
                 <div className="label">Accumulated state</div>
-                <JsonBlock value={t.accumulated_state} />
+                <JsonBlock value={t.accumulated_state} testId="trace-state" />
               </div>
             </div>
             {t.usage && (

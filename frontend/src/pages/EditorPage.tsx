@@ -3,6 +3,7 @@ import { Link, useBlocker, useNavigate, useParams } from 'react-router';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import {
   Background,
+  ControlButton,
   Controls,
   MarkerType,
   MiniMap,
@@ -10,6 +11,7 @@ import {
   ReactFlowProvider,
   useNodesInitialized,
   useReactFlow,
+  useStore,
   type Connection,
   type Edge,
   type IsValidConnection,
@@ -36,6 +38,11 @@ import { Palette } from '../editor/Palette';
 import { PipelinePanel } from '../editor/PipelinePanel';
 import { useEditorStore } from '../editor/store';
 import { TryPanel } from '../editor/TryPanel';
+
+/** About the size of a new block's node (before it is measured). */
+const NEW_NODE_SIZE = { width: 230, height: 120 };
+/** How the view fits the pipeline: on load, after auto-layout, and with the "fit view" control. */
+const FIT_OPTIONS = { padding: 0.2, maxZoom: 1 };
 
 type Status = { kind: 'ok' | 'error' | 'info'; text: string } | null;
 
@@ -231,13 +238,20 @@ function Editor() {
     [save],
   );
 
-  const addAtCenter = useCallback(
+  const { setCenter, getZoom } = useReactFlow();
+  const addBelow = useCallback(
     (info: BlockInfo) => {
       const blockNodes = useEditorStore.getState().nodes.filter((n) => n.type === 'block');
       const maxY = blockNodes.length ? Math.max(...blockNodes.map((n) => n.position.y)) : 0;
-      addBlock(info, { x: 40 * (blockNodes.length % 4), y: maxY + 190 });
+      const position = { x: 40 * (blockNodes.length % 4), y: maxY + 190 };
+      addBlock(info, position);
+      // below every block may be out of view (or under the minimap): bring the new block to the centre
+      void setCenter(position.x + NEW_NODE_SIZE.width / 2, position.y + NEW_NODE_SIZE.height / 2, {
+        zoom: getZoom(),
+        duration: 200,
+      });
     },
-    [addBlock],
+    [addBlock, setCenter, getZoom],
   );
 
   if (routeId !== null && (pipelineQ.error || Number.isNaN(routeId))) {
@@ -304,7 +318,7 @@ function Editor() {
           </button>
         </div>
         <div className="editor-body">
-          <Palette blocks={blocksQ.data?.blocks ?? []} errors={blocksQ.data?.errors ?? []} onAdd={addAtCenter} />
+          <Palette blocks={blocksQ.data?.blocks ?? []} errors={blocksQ.data?.errors ?? []} onAdd={addBelow} />
           <div className="canvas-wrap">
             {ready ? <Canvas blockInfo={blockInfo} /> : <div className="center"><Spinner /></div>}
             {blocksQ.error && <div className="canvas-overlay error-text">Could not load blocks: {errorMessage(blocksQ.error)}</div>}
@@ -394,9 +408,28 @@ function Canvas({ blockInfo }: { blockInfo: Map<string, BlockInfo> }) {
   useEffect(() => {
     if (initialized && !layoutPending && fitted.current !== fitRequest) {
       fitted.current = fitRequest;
-      void fitView({ padding: 0.2, maxZoom: 1 });
+      void fitView(FIT_OPTIONS);
     }
   }, [initialized, layoutPending, fitRequest, fitView]);
+
+  // edges carry the block ids they join (`start`, `end`: the terminals), for tests and assistive tech
+  const blockIdKey = useEditorStore((s) =>
+    s.nodes
+      .map((n) => `${n.id}=${n.id === START_ID ? 'start' : n.id === END_ID ? 'end' : (n.data as BlockNodeData).blockId}`)
+      .join('\n'),
+  );
+  const flowEdges = useMemo(() => {
+    const blockIds = new Map(blockIdKey.split('\n').map((kv) => kv.split('=') as [string, string]));
+    return edges.map((e) => {
+      const source = blockIds.get(e.source) ?? e.source;
+      const target = blockIds.get(e.target) ?? e.target;
+      return {
+        ...e,
+        ariaLabel: `Edge from ${source} to ${target}`,
+        domAttributes: { 'data-testid': 'edge', 'data-source': source, 'data-target': target } as Edge['domAttributes'],
+      };
+    });
+  }, [edges, blockIdKey]);
 
   const isValidConnection: IsValidConnection = useCallback(
     (c: Edge | Connection) => canConnect(useEditorStore.getState().edges, c.source, c.target),
@@ -419,12 +452,12 @@ function Canvas({ blockInfo }: { blockInfo: Map<string, BlockInfo> }) {
         if (!info) return;
         e.preventDefault();
         const p = screenToFlowPosition({ x: e.clientX, y: e.clientY });
-        addBlock(info, { x: p.x - 110, y: p.y - 30 });
+        addBlock(info, { x: p.x - NEW_NODE_SIZE.width / 2, y: p.y - 30 });
       }}
     >
       <ReactFlow
         nodes={nodes}
-        edges={edges}
+        edges={flowEdges}
         nodeTypes={nodeTypes}
         onNodesChange={onNodesChange}
         onEdgesChange={onEdgesChange}
@@ -438,13 +471,47 @@ function Canvas({ blockInfo }: { blockInfo: Map<string, BlockInfo> }) {
         fitView
       >
         <Background gap={20} />
-        <Controls showInteractive={false} />
-        <MiniMap
-          pannable
-          zoomable
-          nodeColor={(n) => (n.id === START_ID ? '#16a34a' : n.id === END_ID ? '#64748b' : '#3b82f6')}
-        />
+        <CanvasControls />
+        <div className="minimap-holder" data-testid="canvas-minimap">
+          <MiniMap
+            pannable
+            zoomable
+            ariaLabel="Overview of the pipeline"
+            nodeColor={(n) => (n.id === START_ID ? '#16a34a' : n.id === END_ID ? '#64748b' : '#3b82f6')}
+          />
+        </div>
       </ReactFlow>
     </div>
+  );
+}
+
+/** Zoom in / out, fit the view, and the zoom level (a click on it goes back to 100%). */
+function CanvasControls() {
+  const { zoomIn, zoomOut, zoomTo, fitView } = useReactFlow();
+  const zoom = useStore((s) => s.transform[2]);
+  const minZoom = useStore((s) => s.minZoom);
+  const maxZoom = useStore((s) => s.maxZoom);
+  return (
+    <Controls showZoom={false} showFitView={false} showInteractive={false}>
+      <ControlButton onClick={() => void zoomIn({ duration: 150 })} disabled={zoom >= maxZoom} title="Zoom in" aria-label="Zoom in" data-testid="canvas-zoom-in">
+        +
+      </ControlButton>
+      <ControlButton onClick={() => void zoomOut({ duration: 150 })} disabled={zoom <= minZoom} title="Zoom out" aria-label="Zoom out" data-testid="canvas-zoom-out">
+        −
+      </ControlButton>
+      <ControlButton onClick={() => void fitView({ ...FIT_OPTIONS, duration: 200 })} title="Fit view" aria-label="Fit view" data-testid="canvas-fit-view">
+        ⤢
+      </ControlButton>
+      <ControlButton
+        onClick={() => void zoomTo(1, { duration: 150 })}
+        className="zoom-level"
+        title="Zoom level (click for 100%)"
+        aria-label="Zoom level"
+        data-testid="canvas-zoom-level"
+        data-zoom={zoom.toFixed(3)}
+      >
+        {Math.round(zoom * 100)}%
+      </ControlButton>
+    </Controls>
   );
 }
