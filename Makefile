@@ -64,6 +64,7 @@ format: $(STAMP)
 bench: setup
 	$(BIN)/python bench/bench_engine.py
 	$(BIN)/python bench/bench_server.py
+	$(BIN)/python bench/bench_ray.py
 
 clean:
 	rm -rf $(VENV) frontend/node_modules src/datagenflow/web .pytest_cache .mypy_cache .ruff_cache

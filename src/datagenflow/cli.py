@@ -8,7 +8,7 @@ import logging
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 import click
 from pydantic import ValidationError
@@ -110,10 +110,21 @@ def serve(host: str | None, port: int | None, demo: bool) -> None:
     type=click.IntRange(1, 10_000),
     help="Records run at once.",
 )
+@click.option(
+    "--executor",
+    type=click.Choice(["local", "ray"]),
+    default=None,
+    help="Where records run: this process, or Ray workers (default DATAGENFLOW_EXECUTOR).",
+)
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @_user_errors
 def run(
-    pipeline: str, seeds_path: Path | None, out_path: Path, concurrency: int, quiet: bool
+    pipeline: str,
+    seeds_path: Path | None,
+    out_path: Path,
+    concurrency: int,
+    executor: Literal["local", "ray"] | None,
+    quiet: bool,
 ) -> None:
     """Run PIPELINE (a YAML/JSON file or a template id) over a seed file, with no server."""
     from datagenflow.headless import load_seeds, resolve_pipeline, run_to_files
@@ -126,7 +137,13 @@ def run(
     registry = _registry()
     _report_block_errors(registry)
     summary, failed_path = run_to_files(
-        definition, registry, seeds, out_path, concurrency=concurrency, show_progress=not quiet
+        definition,
+        registry,
+        seeds,
+        out_path,
+        concurrency=concurrency,
+        show_progress=not quiet,
+        executor=executor,
     )
     tokens = summary.usage["total_tokens"]
     click.echo(

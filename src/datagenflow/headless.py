@@ -6,12 +6,13 @@ import asyncio
 import json
 import time
 import uuid
+from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
-from datagenflow.engine.batch import Execution, expand, run_many
+from datagenflow.engine.batch import Execution, expand
 from datagenflow.engine.definition import PipelineDefinition, load_definition_file
 from datagenflow.engine.executor import RecordResult
 from datagenflow.engine.pipeline import build_pipeline
@@ -24,8 +25,10 @@ from datagenflow.engine.seeds import (
     total_executions,
 )
 from datagenflow.errors import InvalidInputError, did_you_mean
+from datagenflow.jobs.executors import ExecutorName, LocalExecutor, RecordExecutor, make_executor
 from datagenflow.llm import close_shared_client
 from datagenflow.progress import ProgressLine
+from datagenflow.settings import get_settings
 from datagenflow.templates import get_template, list_templates
 
 
@@ -102,6 +105,7 @@ async def run_headless(
     *,
     concurrency: int,
     progress: ProgressLine | None = None,
+    executor: RecordExecutor | None = None,
 ) -> RunSummary:
     pipeline = build_pipeline(definition, registry, seed_fields(seeds))
     summary = RunSummary(total=total_executions(seeds))
@@ -125,11 +129,19 @@ async def run_headless(
             progress.advance(result.status == "failed")
 
     try:
-        await run_many(pipeline, expand(seeds), on_result, concurrency=concurrency)
+        runner = executor or LocalExecutor()
+        await runner.run(pipeline, expand(seeds), on_result, concurrency=concurrency)
     finally:
         await close_shared_client()
         summary.elapsed_s = time.perf_counter() - started
     return summary
+
+
+async def _run_and_shut_down(executor: RecordExecutor, run: Awaitable[RunSummary]) -> RunSummary:
+    try:
+        return await run
+    finally:
+        await executor.shutdown()
 
 
 def run_to_files(
@@ -140,10 +152,13 @@ def run_to_files(
     *,
     concurrency: int,
     show_progress: bool = True,
+    executor: ExecutorName | None = None,
 ) -> tuple[RunSummary, Path]:
     failed_path = out_path.with_name(out_path.name.removesuffix(".jsonl") + ".failed.jsonl")
-    # an invalid pipeline is refused before any output file is created or truncated
+    # an invalid pipeline (or a Ray executor without Ray installed) is refused before any
+    # output file is created or truncated
     build_pipeline(definition, registry, seed_fields(seeds))
+    runner = make_executor(get_settings(), executor)
     try:
         out_path.parent.mkdir(parents=True, exist_ok=True)
         out = out_path.open("w", encoding="utf-8")
@@ -157,14 +172,18 @@ def run_to_files(
     progress = ProgressLine(total_executions(seeds)) if show_progress else None
     with out, failed_out:
         summary = asyncio.run(
-            run_headless(
-                definition,
-                registry,
-                seeds,
-                out,
-                failed_out,
-                concurrency=concurrency,
-                progress=progress,
+            _run_and_shut_down(
+                runner,
+                run_headless(
+                    definition,
+                    registry,
+                    seeds,
+                    out,
+                    failed_out,
+                    concurrency=concurrency,
+                    progress=progress,
+                    executor=runner,
+                ),
             )
         )
     if progress is not None:

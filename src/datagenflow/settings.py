@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -36,6 +37,10 @@ class Settings(BaseSettings):
     job_concurrency: int = Field(default=64, ge=1)
     max_running_jobs: int = Field(default=1, ge=1)
     demo_mode: bool = False
+
+    datagenflow_executor: Literal["local", "ray"] = "local"
+    ray_address: str = ""
+    ray_num_cpus: int | None = Field(default=None, ge=1)
 
     @field_validator("llm_base_url")
     @classmethod

@@ -15,6 +15,7 @@ import sys
 import uvicorn
 
 from datagenflow.errors import DataGenFlowError
+from datagenflow.jobs.executors import make_executor
 from datagenflow.settings import Settings, get_settings
 from datagenflow.storage.database import async_url, display_url
 
@@ -84,6 +85,7 @@ def run_server(
     port = settings.port if port is None else port
     check_bind(host, settings)
     async_url(settings.database_url)
+    make_executor(settings)  # an unusable executor setting fails here, before uvicorn starts
     if not logging.getLogger().handlers:
         logging.basicConfig(level=logging.INFO, format="%(levelname)s:     %(name)s: %(message)s")
     log.setLevel(logging.INFO)

@@ -1,4 +1,5 @@
-"""Runs jobs in the server process through the engine's `run_many`, one supervisor task each.
+"""Runs jobs from the server process, one supervisor task each; records run on the executor the
+settings choose (this process's event loop, or Ray workers).
 
 Capacity (settings.max_running_jobs) is checked and the job row created under one lock, so two
 requests arriving together cannot both start. A job stopped by a shutdown or a crash stays
@@ -14,12 +15,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from datagenflow.engine.batch import Execution, expand, run_many
+from datagenflow.engine.batch import Execution, expand
 from datagenflow.engine.definition import parse_definition
 from datagenflow.engine.pipeline import Pipeline, build_pipeline
 from datagenflow.engine.registry import BlockRegistry
 from datagenflow.engine.seeds import Seed, parse_seeds, seed_fields, total_executions
 from datagenflow.errors import ConflictError, DataGenFlowError
+from datagenflow.jobs.executors import RecordExecutor, make_executor
 from datagenflow.jobs.progress import LiveProgress
 from datagenflow.jobs.views import job_view
 from datagenflow.jobs.writer import RecordWriter
@@ -48,6 +50,7 @@ class JobManager:
         self.db = db
         self.registry = registry
         self.settings = settings
+        self.executor: RecordExecutor = make_executor(settings)
         self.jobs = JobStore(db)
         self.records = RecordStore(db)
         self.pipelines = PipelineStore(db)
@@ -181,7 +184,7 @@ class JobManager:
         writer.start()
         status, error = "completed", None
         run = asyncio.create_task(
-            run_many(
+            self.executor.run(
                 pipeline,
                 executions,
                 writer.add,
@@ -302,3 +305,7 @@ class JobManager:
                 tasks.append(active.task)
         if tasks:
             await asyncio.wait(tasks, timeout=CANCEL_WAIT_S)
+        try:
+            await self.executor.shutdown()
+        except Exception:
+            log.exception("cannot shut the %s executor down", self.executor.name)
