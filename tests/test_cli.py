@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from support import UPPERCASE
 
 from datagenflow.llm.mock_server import MockServerThread
 from datagenflow.templates import list_templates
@@ -20,21 +21,6 @@ COMMAND = [str(_SCRIPT)] if _SCRIPT.exists() else [sys.executable, "-m", "datage
 EXPORT_KEYS = {"id", "job_id", "metadata", "status", "output", "accumulated_state", "created_at",
                "updated_at"}  # fmt: skip
 
-UPPERCASE = """from typing import Any
-from datagenflow import BaseBlock
-
-class Uppercase(BaseBlock):
-    name = "Uppercase"
-    description = "Convert text to uppercase"
-    inputs = ["text"]
-    outputs = ["result"]
-
-    def __init__(self, suffix: str = ""):
-        self.suffix = suffix
-
-    async def execute(self, data: dict[str, Any]) -> dict[str, Any]:
-        return {"result": data["text"].upper() + self.suffix}
-"""
 
 PIPELINE = """\
 name: Q&A

@@ -6,28 +6,12 @@ import logging
 from pathlib import Path
 
 import pytest
+from support import UPPERCASE
 
 from datagenflow.engine.definition import parse_definition
 from datagenflow.engine.executor import execute_record
 from datagenflow.engine.pipeline import build_pipeline, validate
 from datagenflow.engine.registry import UnknownBlockError, discover
-
-# The exact example of DESIGN.md.
-UPPERCASE = """from typing import Any
-from datagenflow import BaseBlock
-
-class Uppercase(BaseBlock):
-    name = "Uppercase"
-    description = "Convert text to uppercase"
-    inputs = ["text"]
-    outputs = ["result"]
-
-    def __init__(self, suffix: str = ""):
-        self.suffix = suffix
-
-    async def execute(self, data: dict[str, Any]) -> dict[str, Any]:
-        return {"result": data["text"].upper() + self.suffix}
-"""
 
 BUILTINS = {
     "LLMBlock",

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from support import cancel_once_done
 
 from datagenflow.engine.registry import discover
 from datagenflow.errors import ConflictError
@@ -121,14 +122,7 @@ async def test_cancel_writes_every_finished_record(
     fake_llm.server.state.latency_ms = 50
     pipeline = await manager.pipelines.create("ask", PIPELINE)
     job = await manager.start(pipeline.id, "seeds.json", seed_file(200))
-    live = manager.live(job.id)
-    assert live is not None
-    for _ in range(1000):
-        if live.done >= 10:
-            break
-        await live.wait_change(live.version, 0.05)
-    view = await manager.cancel(job.id)
-    assert view["status"] == "cancelled"
+    view = await cancel_once_done(manager, job.id, 10)
     page = await manager.records.page(job_id=job.id, statuses=None, limit=1, offset=0)
     stored = await manager.jobs.get(job.id)
     assert page.total == view["done"] == stored.done and 10 <= stored.done < 200

@@ -21,6 +21,7 @@ from typing import Any
 
 import psutil
 import pytest
+from support import cancel_once_done
 
 ray = pytest.importorskip("ray")
 
@@ -284,14 +285,7 @@ async def test_cancelling_a_ray_job_keeps_what_finished(
     fake_llm.server.state.latency_ms = 100
     stored = await ray_manager.pipelines.create("chain", CHAIN)
     job = await ray_manager.start(stored.id, "seeds.json", seed_file(300))
-    live = ray_manager.live(job.id)
-    assert live is not None
-    for _ in range(300):
-        if live.done >= 10:
-            break
-        await live.wait_change(live.version, 0.05)
-    view = await ray_manager.cancel(job.id)
-    assert view["status"] == "cancelled"
+    view = await cancel_once_done(ray_manager, job.id, 10)
     page = await ray_manager.records.page(job_id=job.id, statuses=None, limit=1, offset=0)
     row = await ray_manager.jobs.get(job.id)
     assert page.total == view["done"] == row.done and 10 <= row.done < 300
