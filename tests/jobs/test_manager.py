@@ -12,7 +12,7 @@ from support import cancel_once_done
 
 from datagenflow.engine.registry import discover
 from datagenflow.errors import ConflictError
-from datagenflow.jobs import JobManager
+from datagenflow.jobs.manager import JobManager
 from datagenflow.llm import close_shared_client
 from datagenflow.llm.mock_server import MockServerThread
 from datagenflow.settings import Settings, get_settings

@@ -31,8 +31,8 @@ from datagenflow.engine.executor import RecordResult  # noqa: E402
 from datagenflow.engine.pipeline import Pipeline, build_pipeline  # noqa: E402
 from datagenflow.engine.registry import BlockRegistry, discover  # noqa: E402
 from datagenflow.engine.seeds import parse_seeds  # noqa: E402
-from datagenflow.jobs import JobManager  # noqa: E402
 from datagenflow.jobs.executors import LocalExecutor, make_executor  # noqa: E402
+from datagenflow.jobs.manager import JobManager  # noqa: E402
 from datagenflow.jobs.ray_executor import (  # noqa: E402
     RayExecutor,
     RayWorkerError,
