@@ -120,6 +120,7 @@ def test_canvas_controls_minimap_layout_and_edges(server: Server, page: Page) ->
 
     # zoomed in far, some nodes leave the canvas; "fit view" brings them all back
     for _ in range(4):
+        wait_for_still_viewport(page)  # read the settled zoom, not the animation's tail
         before = zoom_level(page)
         page.click(tid("canvas-zoom-in"))
         wait_for_zoom(page, min(2.0, before * ZOOM_STEP))
