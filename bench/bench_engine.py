@@ -48,29 +48,19 @@ def write_inputs(folder: Path, executions: int) -> tuple[Path, Path]:
     return pipeline, seeds
 
 
-def run_cli(folder: Path, base_url: str, executions: int, concurrency: int) -> float:
+def run_cli(folder: Path, base_url: str, executions: int, concurrency: int, *extra: str) -> float:
+    """Wall time of one whole `datagenflow run` command, start-up included."""
     pipeline, seeds = write_inputs(folder, executions)
     out = folder / "out.jsonl"
+    out.unlink(missing_ok=True)
     env = env_with(LLM_BASE_URL=base_url, LLM_MAX_CONCURRENCY=str(concurrency))
+    env.pop("RAY_ADDRESS", None)
     started = time.perf_counter()
     proc = subprocess.run(
-        [
-            *datagenflow_cmd(),
-            "run",
-            str(pipeline),
-            "--seeds",
-            str(seeds),
-            "--out",
-            str(out),
-            "--concurrency",
-            str(concurrency),
-            "--quiet",
-        ],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+        [*datagenflow_cmd(), "run", str(pipeline), "--seeds", str(seeds), "--out", str(out),
+         "--concurrency", str(concurrency), "--quiet", *extra],
+        env=env, capture_output=True, text=True, check=False,
+    )  # fmt: skip
     wall = time.perf_counter() - started
     lines = sum(1 for _ in out.open()) if out.exists() else 0
     if proc.returncode != 0 or lines != executions:

@@ -14,15 +14,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _common import MockLLMProcess, datagenflow_cmd, env_with
-from bench_engine import PIPELINE, write_inputs
+from _common import MockLLMProcess
+from bench_engine import PIPELINE, run_cli
 
 from datagenflow.engine.batch import Execution, expand
 from datagenflow.engine.definition import parse_definition
@@ -52,27 +51,6 @@ async def timed_run(executor: RecordExecutor, seeds: list[Seed], concurrency: in
     if done["succeeded"] != total:
         raise SystemExit(f"{executor.name}: {done} of {total}")
     return elapsed
-
-
-def run_cli(folder: Path, base_url: str, executor: str, executions: int, concurrency: int) -> float:
-    pipeline, seeds = write_inputs(folder, executions)
-    out = folder / f"out-{executor}.jsonl"
-    env = env_with(LLM_BASE_URL=base_url, LLM_MAX_CONCURRENCY=str(concurrency))
-    env.pop("RAY_ADDRESS", None)
-    started = time.perf_counter()
-    options = ["--out", str(out), "--concurrency", str(concurrency), "--executor", executor]
-    proc = subprocess.run(
-        [*datagenflow_cmd(), "run", str(pipeline), "--seeds", str(seeds), *options, "--quiet"],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    wall = time.perf_counter() - started
-    lines = sum(1 for _ in out.open()) if out.exists() else 0
-    if proc.returncode != 0 or lines != executions:
-        raise SystemExit(f"run failed ({proc.returncode}, {lines} lines): {proc.stderr[-2000:]}")
-    return wall
 
 
 async def in_process(executions: int, concurrency: int) -> None:
@@ -115,7 +93,10 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as tmp:
             print("`datagenflow run` wall time, start-up included:")
             for executor in ("local", "ray"):
-                wall = run_cli(Path(tmp), llm.base_url, executor, args.executions, args.concurrency)
+                wall = run_cli(
+                    Path(tmp), llm.base_url, args.executions, args.concurrency,
+                    "--executor", executor,
+                )  # fmt: skip
                 print(f"  --executor {executor:<5} {wall:6.2f} s")
 
 

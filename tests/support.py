@@ -5,6 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
+# The keys of one exported line (DESIGN.md, "Export").
+EXPORT_KEYS = frozenset(
+    {"id", "job_id", "metadata", "status", "output", "accumulated_state", "created_at",
+     "updated_at"}
+)  # fmt: skip
+
 # The exact block example of DESIGN.md.
 UPPERCASE = """from typing import Any
 from datagenflow import BaseBlock

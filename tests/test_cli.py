@@ -11,15 +11,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from support import UPPERCASE
+from support import EXPORT_KEYS, UPPERCASE
 
 from datagenflow.llm.mock_server import MockServerThread
 from datagenflow.templates import list_templates
 
 _SCRIPT = Path(sys.executable).with_name("datagenflow")
 COMMAND = [str(_SCRIPT)] if _SCRIPT.exists() else [sys.executable, "-m", "datagenflow.cli"]
-EXPORT_KEYS = {"id", "job_id", "metadata", "status", "output", "accumulated_state", "created_at",
-               "updated_at"}  # fmt: skip
 
 
 PIPELINE = """\

@@ -13,6 +13,7 @@ from api_helpers import (
     start_job,
     upload,
 )
+from support import EXPORT_KEYS
 
 from datagenflow.llm.mock_server import MockServerThread
 
@@ -88,16 +89,7 @@ def test_upload_progress_review_export_delete(
     assert f"datagenflow-job-{job_id}" in export.headers["content-disposition"]
     lines = [json.loads(line) for line in export.text.splitlines()]
     assert len(lines) == 12
-    assert set(lines[0]) == {
-        "id",
-        "job_id",
-        "metadata",
-        "status",
-        "output",
-        "accumulated_state",
-        "created_at",
-        "updated_at",
-    }
+    assert set(lines[0]) == EXPORT_KEYS
     edited_line = next(line for line in lines if line["id"] == third["id"])
     assert edited_line["output"] == "best text"
     assert edited_line["accumulated_state"]["output"] == "best text"

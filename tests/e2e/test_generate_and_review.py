@@ -11,19 +11,9 @@ import pytest
 from e2e_page import tid, type_in_code_editor
 from e2e_support import Server, screenshot
 from playwright.sync_api import Page, expect
+from support import EXPORT_KEYS
 
 pytestmark = pytest.mark.e2e
-
-EXPORT_KEYS = {
-    "id",
-    "job_id",
-    "metadata",
-    "status",
-    "output",
-    "accumulated_state",
-    "created_at",
-    "updated_at",
-}
 
 
 def drop_file(page: Page, testid: str, name: str, text: str) -> None:

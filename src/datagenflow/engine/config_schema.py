@@ -73,11 +73,25 @@ def _non_null_schema(annotation: Any) -> dict[str, Any]:
     return {}
 
 
-def config_params(cls: type[BaseBlock]) -> list[ConfigParam]:
-    """The configurable parameters of a block class, in declaration order."""
+_PARAMS: dict[type[BaseBlock], tuple[ConfigParam, ...]] = {}
+
+
+def config_params(cls: type[BaseBlock]) -> tuple[ConfigParam, ...]:
+    """The configurable parameters of a block class, in declaration order.
+
+    Cached per class: building a TypeAdapter per parameter is the costly part, and every
+    validation and every block listing asks again.
+    """
+    found = _PARAMS.get(cls)
+    if found is None:
+        found = _PARAMS[cls] = _read_params(cls)
+    return found
+
+
+def _read_params(cls: type[BaseBlock]) -> tuple[ConfigParam, ...]:
     init = cls.__init__
     if init is object.__init__:
-        return []
+        return ()
     signature = inspect.signature(init)
     try:
         hints = typing.get_type_hints(init)
@@ -98,7 +112,7 @@ def config_params(cls: type[BaseBlock]) -> list[ConfigParam]:
                 adapter=TypeAdapter(annotation),
             )
         )
-    return found
+    return tuple(found)
 
 
 def _jsonable(value: Any) -> Any:
