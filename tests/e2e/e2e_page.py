@@ -5,6 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from playwright.sync_api import Locator, Page, expect
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+ZOOM_STEP = 1.2  # React Flow's zoomIn / zoomOut factor
+MIN_ZOOM, MAX_ZOOM = 0.2, 2.0  # the canvas's limits
 
 
 def tid(testid: str) -> str:
@@ -93,13 +97,31 @@ def zoom_level(page: Page) -> float:
 
 def wait_for_zoom(page: Page, expected: float) -> None:
     """Waits for the canvas zoom (animated) to settle at `expected`."""
-    page.wait_for_function(
-        """([sel, z]) => {
-            const el = document.querySelector(sel);
-            return !!el && Math.abs(Number(el.dataset.zoom) - z) < 0.002;
-        }""",
-        arg=[tid("canvas-zoom-level"), expected],
-    )
+    try:
+        page.wait_for_function(
+            """([sel, z]) => {
+                const el = document.querySelector(sel);
+                return !!el && Math.abs(Number(el.dataset.zoom) - z) < 0.002;
+            }""",
+            arg=[tid("canvas-zoom-level"), expected],
+        )
+    except PlaywrightTimeout:
+        raise AssertionError(f"zoom stayed at {zoom_level(page)}, expected {expected}") from None
+
+
+def zoom_step(page: Page, direction: str) -> float:
+    """Clicks the zoom-in or zoom-out control once, from a settled viewport, and waits for the
+    zoom it must reach; returns that zoom. Reading the zoom while an earlier animation still runs
+    would make the expected value wrong."""
+    wait_for_still_viewport(page)
+    before = zoom_level(page)
+    if direction == "in":
+        expected = min(MAX_ZOOM, before * ZOOM_STEP)
+    else:
+        expected = max(MIN_ZOOM, before / ZOOM_STEP)
+    page.click(tid(f"canvas-zoom-{direction}"))
+    wait_for_zoom(page, expected)
+    return expected
 
 
 def viewport_scale(page: Page) -> float:

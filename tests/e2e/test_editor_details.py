@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from e2e_page import (
     NODES_INSIDE_CANVAS,
+    ZOOM_STEP,
     chips,
     click_edge,
     code_editor_text,
@@ -24,13 +25,13 @@ from e2e_page import (
     wait_for_still_viewport,
     wait_for_zoom,
     zoom_level,
+    zoom_step,
 )
 from e2e_support import Server
 from playwright.sync_api import Page, expect
 
 pytestmark = pytest.mark.e2e
 
-ZOOM_STEP = 1.2  # React Flow's zoomIn / zoomOut factor
 _selected = re.compile(r"\bselected\b")
 
 
@@ -105,25 +106,19 @@ def test_canvas_controls_minimap_layout_and_edges(server: Server, page: Page) ->
     fitted = zoom_level(page)
     assert viewport_scale(page) == pytest.approx(fitted, abs=0.002)
     width = box(page, "ask")["width"]
-    page.click(tid("canvas-zoom-in"))
-    wait_for_zoom(page, fitted * ZOOM_STEP)
+    assert zoom_step(page, "in") == pytest.approx(fitted * ZOOM_STEP)
     assert viewport_scale(page) == pytest.approx(fitted * ZOOM_STEP, abs=0.002)
     assert box(page, "ask")["width"] == pytest.approx(width * ZOOM_STEP, rel=0.02)
     shown = page.locator(tid("canvas-zoom-level")).inner_text()
     assert abs(int(shown.rstrip("%")) - fitted * ZOOM_STEP * 100) <= 1, shown
-    page.click(tid("canvas-zoom-out"))
-    wait_for_zoom(page, fitted)
-    page.click(tid("canvas-zoom-out"))
-    wait_for_zoom(page, fitted / ZOOM_STEP)
+    zoom_step(page, "out")
+    assert zoom_step(page, "out") == pytest.approx(fitted / ZOOM_STEP, abs=0.002)
     assert viewport_scale(page) == pytest.approx(fitted / ZOOM_STEP, abs=0.002)
     assert box(page, "ask")["width"] < width
 
     # zoomed in far, some nodes leave the canvas; "fit view" brings them all back
     for _ in range(4):
-        wait_for_still_viewport(page)  # read the settled zoom, not the animation's tail
-        before = zoom_level(page)
-        page.click(tid("canvas-zoom-in"))
-        wait_for_zoom(page, min(2.0, before * ZOOM_STEP))
+        zoom_step(page, "in")
     assert zoom_level(page) > fitted
     assert not nodes_inside_canvas(page)
     # the zoom level, clicked, goes to 100%
@@ -203,9 +198,7 @@ def test_canvas_controls_minimap_layout_and_edges(server: Server, page: Page) ->
     # a block added with "+" (below the others: out of view when zoomed in) shows in the
     # minimap, and is brought into view where it can be reached
     for _ in range(2):
-        before = zoom_level(page)
-        page.click(tid("canvas-zoom-in"))
-        wait_for_zoom(page, min(2.0, before * ZOOM_STEP))
+        zoom_step(page, "in")
     page.click(tid("palette-add-JSONValidatorBlock"))
     expect(minimap.locator(".react-flow__minimap-node")).to_have_count(6)
     added = node(page, "json_validator_block")
