@@ -100,9 +100,9 @@ async def engine_in_process(base_url: str, executions: int, concurrency: int) ->
     from datagenflow.engine.pipeline import build_pipeline
     from datagenflow.engine.registry import discover
     from datagenflow.llm import close_shared_client
-    from datagenflow.settings import get_settings
+    from datagenflow.settings import reload_settings
 
-    get_settings.cache_clear()
+    reload_settings()
     pipeline = build_pipeline(parse_definition(PIPELINE), discover(None), ["topic"])
     results: list[RecordResult] = []
     executions_iter = (Execution(i, 0, {"topic": f"topic {i % 200}"}) for i in range(executions))

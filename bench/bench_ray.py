@@ -31,7 +31,7 @@ from datagenflow.engine.registry import discover
 from datagenflow.engine.seeds import Seed
 from datagenflow.jobs.executors import RecordExecutor, make_executor
 from datagenflow.llm import close_shared_client
-from datagenflow.settings import get_settings
+from datagenflow.settings import get_settings, reload_settings
 
 
 async def timed_run(executor: RecordExecutor, seeds: list[Seed], concurrency: int) -> float:
@@ -87,7 +87,7 @@ def main() -> None:
     with MockLLMProcess(latency_ms=args.latency_ms) as llm:
         os.environ["LLM_BASE_URL"] = llm.base_url
         os.environ["LLM_MAX_CONCURRENCY"] = str(args.concurrency)  # the limit is the concurrency
-        get_settings.cache_clear()
+        reload_settings()
         print(f"fake LLM at {args.latency_ms:g} ms latency; {os.cpu_count()} CPUs")
         asyncio.run(in_process(args.executions, args.concurrency))
         with tempfile.TemporaryDirectory() as tmp:

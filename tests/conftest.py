@@ -8,7 +8,7 @@ import pytest
 
 from datagenflow.engine.registry import BlockRegistry, discover
 from datagenflow.llm.mock_server import MockServerThread
-from datagenflow.settings import get_settings
+from datagenflow.settings import reload_settings
 
 
 @pytest.fixture(scope="session")
@@ -25,9 +25,9 @@ def fake_llm(
     fake_llm_server.reset()
     monkeypatch.setenv("LLM_BASE_URL", fake_llm_server.base_url)
     monkeypatch.setenv("LLM_MAX_RETRIES", "2")
-    get_settings.cache_clear()
+    reload_settings()
     yield fake_llm_server
-    get_settings.cache_clear()
+    reload_settings()
 
 
 @pytest.fixture(autouse=True)
@@ -38,9 +38,9 @@ def _isolated_settings(
     monkeypatch.chdir(tmp_path_factory.mktemp("cwd"))
     for key in ("LLM_BASE_URL", "LLM_ENDPOINT", "DATAGENFLOW_API_TOKEN", "DEMO_MODE"):
         monkeypatch.delenv(key, raising=False)
-    get_settings.cache_clear()
+    reload_settings()
     yield
-    get_settings.cache_clear()
+    reload_settings()
 
 
 @pytest.fixture(scope="session")

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from datagenflow.llm import LLMClient
 from datagenflow.llm.mock_server import MockServerThread
-from datagenflow.settings import DEFAULT_LLM_BASE_URL, get_settings
+from datagenflow.settings import DEFAULT_LLM_BASE_URL, reload_settings
 
 log = logging.getLogger("datagenflow")
 _ENDPOINT_KEYS = ("LLM_BASE_URL", "LLM_ENDPOINT")
@@ -46,6 +46,6 @@ def start_demo_if_needed() -> MockServerThread | None:
     server = MockServerThread(latency_ms=150).start()
     os.environ["LLM_BASE_URL"] = server.base_url
     os.environ["DEMO_MODE"] = "true"
-    get_settings.cache_clear()
+    reload_settings()
     log.warning(DEMO_BANNER.format(default=DEFAULT_LLM_BASE_URL, url=server.base_url))
     return server

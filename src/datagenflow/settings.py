@@ -54,5 +54,26 @@ class Settings(BaseSettings):
 
 
 @lru_cache(maxsize=1)
-def get_settings() -> Settings:
+def _from_environment() -> Settings:
     return Settings()
+
+
+_in_use: list[Settings] = []
+
+
+def get_settings() -> Settings:
+    """The settings blocks and the LLM client read: an app's own when it runs with some
+    (`use_settings`), else the environment's, read once."""
+    return _in_use[-1] if _in_use else _from_environment()
+
+
+def use_settings(settings: Settings) -> None:
+    """Make an app's settings, not the environment's, what the rest of the process reads."""
+    _in_use[:] = [settings]
+
+
+def reload_settings() -> Settings:
+    """Forget the settings read or put in use so far and read the environment again."""
+    _in_use.clear()
+    _from_environment.cache_clear()
+    return get_settings()

@@ -21,7 +21,7 @@ import uvicorn
 
 from datagenflow.api.server import build_config
 from datagenflow.llm.mock_server import MockServerThread
-from datagenflow.settings import get_settings
+from datagenflow.settings import Settings, get_settings, reload_settings
 
 PG_ENV = "DATAGENFLOW_TEST_POSTGRES_URL"
 _DATABASES = ["sqlite", *(["postgresql"] if os.environ.get(PG_ENV) else [])]
@@ -60,14 +60,14 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 class LiveServer:
     """The app on uvicorn in a background thread; `client` talks to it over a real socket."""
 
-    def __init__(self) -> None:
+    def __init__(self, settings: Settings | None = None) -> None:
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind(("127.0.0.1", 0))
         self._socket = sock
         self.port = sock.getsockname()[1]
         self.url = f"http://127.0.0.1:{self.port}"
-        self.settings = get_settings()
+        self.settings = settings or get_settings()
         self.server = uvicorn.Server(build_config("127.0.0.1", self.port, self.settings))
         self.server.config.timeout_graceful_shutdown = 1
         self._thread = threading.Thread(
@@ -117,7 +117,7 @@ def make_server(
         values.update({k.upper(): str(v) for k, v in env.items()})
         for key, value in values.items():
             monkeypatch.setenv(key, value)
-        get_settings.cache_clear()
+        reload_settings()
         server = LiveServer().start()
         started.append(server)
         return server

@@ -13,7 +13,7 @@ from datagenflow.engine.pipeline import build_pipeline
 from datagenflow.engine.registry import BlockRegistry
 from datagenflow.llm import LLMHTTPError
 from datagenflow.llm.mock_server import MockServerThread
-from datagenflow.settings import get_settings
+from datagenflow.settings import reload_settings
 
 
 async def _run(
@@ -78,7 +78,7 @@ async def test_default_model_from_settings(
     registry: BlockRegistry, fake_llm: MockServerThread, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("LLM_MODEL", "mock-model")
-    get_settings.cache_clear()
+    reload_settings()
     await _run(registry, {"user_prompt": "x"}, {})
     assert fake_llm.stats()["last_request"]["model"] == "mock-model"
 
@@ -127,7 +127,7 @@ async def test_timeout_is_retried(
     registry: BlockRegistry, fake_llm: MockServerThread, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("LLM_TIMEOUT_S", "0.3")
-    get_settings.cache_clear()
+    reload_settings()
     fake_llm.script([{"delay_ms": 1000, "content": "too late"}])
     result = await _run(registry, {"user_prompt": "x"}, {})
     assert result.status == "succeeded", result.error
@@ -139,7 +139,7 @@ async def test_exhausted_retries_fail_the_record(
     registry: BlockRegistry, fake_llm: MockServerThread, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("LLM_MAX_RETRIES", "0")
-    get_settings.cache_clear()
+    reload_settings()
     fake_llm.script([{"status": 500, "message": "model melted"}])
     result = await _run(registry, {"user_prompt": "x"}, {})
     assert result.status == "failed" and result.error_block == "ask"

@@ -15,7 +15,7 @@ from datagenflow.engine.pipeline import build_pipeline
 from datagenflow.engine.registry import BlockRegistry
 from datagenflow.llm import LLMHTTPError
 from datagenflow.llm.mock_server import MockServerThread
-from datagenflow.settings import get_settings
+from datagenflow.settings import reload_settings
 
 SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -123,12 +123,12 @@ async def test_fallback_is_remembered_per_endpoint(
     block = StructuredGenerator(json_schema=SCHEMA, user_prompt="x")  # endpoint from settings
     with MockServerThread(reject_json_schema=True) as strict:
         monkeypatch.setenv("LLM_BASE_URL", strict.base_url)
-        get_settings.cache_clear()
+        reload_settings()
         await block.execute({})
         assert strict.stats()["by_status"] == {"400": 1, "200": 1}
     # another endpoint configured later still gets json_schema
     monkeypatch.setenv("LLM_BASE_URL", fake_llm.base_url)
-    get_settings.cache_clear()
+    reload_settings()
     await block.execute({})
     assert fake_llm.stats()["last_request"]["response_format"]["type"] == "json_schema"
 

@@ -15,7 +15,7 @@ from datagenflow.errors import ConflictError
 from datagenflow.jobs.manager import JobManager
 from datagenflow.llm import close_shared_client
 from datagenflow.llm.mock_server import MockServerThread
-from datagenflow.settings import Settings, get_settings
+from datagenflow.settings import Settings, get_settings, reload_settings
 from datagenflow.storage import Database, JobDelta
 from datagenflow.storage.models import utcnow
 
@@ -35,7 +35,7 @@ async def manager(
 ) -> AsyncIterator[JobManager]:
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'jobs.db'}")
     monkeypatch.setenv("JOB_CONCURRENCY", "4")
-    get_settings.cache_clear()
+    reload_settings()
     settings: Settings = get_settings()
     db = Database(settings.database_url)
     await db.migrate()

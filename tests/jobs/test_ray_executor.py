@@ -42,7 +42,7 @@ from datagenflow.jobs.ray_executor import (  # noqa: E402
 )
 from datagenflow.llm import close_shared_client  # noqa: E402
 from datagenflow.llm.mock_server import MockServerThread  # noqa: E402
-from datagenflow.settings import get_settings  # noqa: E402
+from datagenflow.settings import get_settings, reload_settings  # noqa: E402
 from datagenflow.storage import Database  # noqa: E402
 
 CHAIN = {
@@ -94,7 +94,7 @@ def user_blocks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> BlockRegistr
     folder.mkdir()
     (folder / "test_blocks.py").write_text(USER_BLOCKS, encoding="utf-8")
     monkeypatch.setenv("DATAGENFLOW_USER_BLOCKS", str(folder))
-    get_settings.cache_clear()
+    reload_settings()
     registry = discover(folder)
     assert not registry.errors, registry.errors
     return registry
@@ -236,7 +236,7 @@ async def ray_manager(
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'jobs.db'}")
     monkeypatch.setenv("DATAGENFLOW_EXECUTOR", "ray")
     monkeypatch.setenv("JOB_CONCURRENCY", "6")
-    get_settings.cache_clear()
+    reload_settings()
     settings = get_settings()
     db = Database(settings.database_url)
     await db.migrate()
@@ -326,7 +326,7 @@ async def test_a_worker_that_cannot_build_the_pipeline_is_an_error(
     definition = {"name": "odd", "blocks": [{"id": "half", "type": "OddFails"}]}
     pipeline = chain(user_blocks, definition, ["topic", "n"])
     monkeypatch.setenv("DATAGENFLOW_USER_BLOCKS", "/nonexistent")  # workers see no user blocks
-    get_settings.cache_clear()
+    reload_settings()
     executor = make_executor(get_settings(), "ray")
     with pytest.raises(RayWorkerError, match=r"cannot build the pipeline: .*block 'OddFails'"):
         await executor.run(pipeline, executions([1]), lambda e, r: None, concurrency=2)

@@ -30,7 +30,7 @@ from datagenflow.api.static import mount_ui
 from datagenflow.engine.registry import discover
 from datagenflow.jobs.manager import JobManager
 from datagenflow.llm import close_shared_client
-from datagenflow.settings import Settings, get_settings
+from datagenflow.settings import Settings, get_settings, use_settings
 from datagenflow.storage.database import Database
 from datagenflow.storage.pipelines import PipelineStore
 from datagenflow.storage.records import RecordStore
@@ -41,6 +41,7 @@ log = logging.getLogger("datagenflow.server")
 def _lifespan(settings: Settings):  # type: ignore[no-untyped-def]
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        use_settings(settings)  # the LLM blocks read these, not the environment's
         db = Database(settings.database_url)
         await db.migrate()
         registry = discover(settings.datagenflow_user_blocks)

@@ -40,7 +40,7 @@ from datagenflow.engine.executor import BlockHook, RecordResult
 from datagenflow.engine.pipeline import Pipeline, build_pipeline
 from datagenflow.engine.registry import discover
 from datagenflow.errors import DataGenFlowError
-from datagenflow.settings import Settings, get_settings
+from datagenflow.settings import Settings, get_settings, reload_settings
 
 log = logging.getLogger(__name__)
 
@@ -96,7 +96,7 @@ class RecordWorker:
         environment: dict[str, str],
     ) -> None:
         os.environ.update(environment)
-        get_settings.cache_clear()
+        reload_settings()
         self._pipeline: Pipeline | None = None
         self._error: str | None = None
         self._stopping = False
