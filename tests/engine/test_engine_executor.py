@@ -64,10 +64,36 @@ class SyncBlock(BaseBlock):
         return {"sync": data["text"][::-1]}
 
 
+class Tag(BaseBlock):
+    """Changes what it was given in place (a list from the seed, a dict from upstream)."""
+
+    outputs = ["tagged"]
+
+    async def execute(self, data: dict[str, Any]) -> dict[str, Any]:
+        data["tags"].append("seen")
+        data["info"]["by"] = "tag"
+        data.pop("topic")
+        return {"tagged": list(data["tags"])}
+
+
+class TagB(Tag):
+    outputs = ["tagged_b"]
+
+    async def execute(self, data: dict[str, Any]) -> dict[str, Any]:
+        return {"tagged_b": (await super().execute(data))["tagged"]}
+
+
+class Info(BaseBlock):
+    outputs = ["info"]
+
+    async def execute(self, data: dict[str, Any]) -> dict[str, Any]:
+        return {"info": {"source": "info"}}
+
+
 @pytest.fixture
 def blocks() -> BlockRegistry:
     registry = discover(None)
-    for cls in (Count, Explode, Sneaky, NotADict, Anything, SyncBlock):
+    for cls in (Count, Explode, Sneaky, NotADict, Anything, SyncBlock, Tag, TagB, Info):
         registry.register(cls, "test", __name__)
     return registry
 
@@ -332,3 +358,24 @@ async def test_run_many_covers_every_execution(blocks: BlockRegistry) -> None:
     assert sorted(seen) == [(0, 0), (0, 1), (1, 1), (2, 0)]
     assert seen[1, 1].outputs == {"length": 2}
     assert all(r.status == "succeeded" for r in seen.values())
+
+
+@pytest.mark.parametrize("edges", [None, [["info", "tag_a"], ["info", "tag_b"]]])
+async def test_blocks_changing_their_input_in_place_change_nothing_else(
+    blocks: BlockRegistry, edges: list[list[str]] | None
+) -> None:
+    steps = [{"id": "info", "type": "Info"}, {"id": "tag_a", "type": "Tag"}]
+    if edges:  # two branches given the same upstream output
+        steps.append({"id": "tag_b", "type": "TagB"})
+    pipeline = _pipeline(blocks, steps, edges, fields=["tags", "topic"])
+    seed = {"tags": ["first"], "topic": "t"}
+    for _ in range(2):  # two repetitions of one seed share its metadata
+        result = await execute_record(pipeline, seed)
+        assert result.status == "succeeded", result.error
+        assert result.outputs["tagged"] == ["first", "seen"]
+        if edges:
+            assert result.outputs["tagged_b"] == ["first", "seen"]
+    assert seed == {"tags": ["first"], "topic": "t"}
+    trace = result.trace()
+    assert trace[0]["output"] == {"info": {"source": "info"}}
+    assert trace[1]["input"] == {"tags": ["first"], "topic": "t", "info": {"source": "info"}}

@@ -125,11 +125,24 @@ class RecordResult:
         return total
 
 
-class _Failure(Exception):
-    def __init__(self, block_id: str, message: str) -> None:
-        super().__init__(message)
-        self.block_id = block_id
-        self.message = message
+_ATOMS = frozenset({str, int, float, bool, type(None)})
+
+
+def _own_copy(value: Any) -> Any:
+    if type(value) in _ATOMS:
+        return value
+    if isinstance(value, dict):
+        return {k: _own_copy(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_own_copy(v) for v in value]
+    return value
+
+
+def isolated(state: dict[str, Any]) -> dict[str, Any]:
+    """A block's own copy of its input, nested lists and dicts included: a block that changes
+    them in place must not change the seed (shared by its repetitions), an earlier block's
+    recorded output, or what a parallel branch sees. Strings and numbers are shared as is."""
+    return {k: v if type(v) in _ATOMS else _own_copy(v) for k, v in state.items()}
 
 
 async def _run_node(node: Node, state: dict[str, Any], hook: BlockHook | None) -> Step:
@@ -141,7 +154,7 @@ async def _run_node(node: Node, state: dict[str, Any], hook: BlockHook | None) -
     error: str | None = None
     output: dict[str, Any] = {}
     try:
-        result: Any = node.block.execute(state)
+        result: Any = node.block.execute(isolated(state))
         if inspect.isawaitable(result):  # a plain `def execute` works too
             result = await result
         if not isinstance(result, dict):
@@ -194,7 +207,7 @@ async def _run_chain(
     state = dict(metadata)
     steps: list[Step] = []
     for block_id in pipeline.order:
-        step = await _run_node(pipeline.nodes[block_id], dict(state), hook)
+        step = await _run_node(pipeline.nodes[block_id], state, hook)
         steps.append(step)
         if step.error is not None:
             return RecordResult("failed", metadata, steps, step.error, block_id)
