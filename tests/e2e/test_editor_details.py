@@ -377,3 +377,74 @@ def test_config_widgets_from_the_schema_save_real_json(server: Server, page: Pag
     expect(page.locator(tid("config-input-temperature"))).to_have_value("0.7")
     expect(page.locator(tid("config-input-max_tokens"))).to_have_value("256")
     expect(page.locator(tid("config-input-model"))).to_have_value("mock-model")
+
+
+def test_undo_and_redo_in_the_editor(server: Server, page: Page) -> None:
+    pipeline = chain_pipeline(server)
+    page.goto(f"{server.url}/pipelines/{pipeline['id']}")
+    expect(node(page, "out")).to_be_visible()
+    wait_for_still_viewport(page)
+    undo, redo = page.locator(tid("editor-undo")), page.locator(tid("editor-redo"))
+    expect(undo).to_be_disabled()  # the loaded pipeline has no history
+    expect(redo).to_be_disabled()
+
+    # a block added, then taken back with the keyboard and brought back with the button
+    page.click(tid("palette-add-JSONValidatorBlock"))
+    added = node(page, "json_validator_block")
+    expect(added).to_be_visible()
+    page.locator(tid("canvas")).click(position={"x": 5, "y": 5})
+    page.keyboard.press("Control+z")
+    expect(added).to_have_count(0)
+    expect(undo).to_be_disabled()
+    redo.click()
+    expect(added).to_be_visible()
+    undo.click()
+    expect(added).to_have_count(0)
+    expect(redo).to_be_enabled()
+
+    # a node deleted with the keyboard comes back with its edges in one step
+    expect(page.locator(tid("edge"))).to_have_count(4)
+    node(page, "check").locator(".node-header").click()
+    page.keyboard.press("Delete")
+    expect(node(page, "check")).to_have_count(0)
+    expect(page.locator(tid("edge"))).to_have_count(2)
+    expect(redo).to_be_disabled()  # a new change: nothing left to redo
+    undo.click()
+    expect(node(page, "check")).to_be_visible()
+    expect(page.locator(tid("edge"))).to_have_count(4)
+    expect(edge(page, "ask", "check")).to_have_count(1)
+    expect(edge(page, "check", "out")).to_have_count(1)
+
+    # typing in a prompt: Ctrl+Z inside the code editor is the editor's own undo; on the canvas
+    # it takes the whole typed change back as one step
+    select_block(page, "out")
+    type_in_code_editor(page, "config-input-format_template", " and more", replace=False)
+    expect(page.locator(f"{tid('config-input-format_template')} .cm-content")).to_have_text(
+        "{{ assistant }} and more"
+    )
+    page.keyboard.press("Control+z")  # CodeMirror's: the canvas history is untouched
+    expect(page.locator(f"{tid('config-input-format_template')} .cm-content")).to_have_text(
+        "{{ assistant }}"
+    )
+    page.keyboard.press("Control+Shift+z")
+    expect(page.locator(f"{tid('config-input-format_template')} .cm-content")).to_have_text(
+        "{{ assistant }} and more"
+    )
+    expect(node(page, "check")).to_be_visible()  # the node deletion was not redone
+    node(page, "out").locator(".node-header").click()
+    page.keyboard.press("Control+z")
+    expect(page.locator(f"{tid('config-input-format_template')} .cm-content")).to_have_text(
+        "{{ assistant }}"
+    )
+    page.keyboard.press("Control+y")
+    expect(page.locator(f"{tid('config-input-format_template')} .cm-content")).to_have_text(
+        "{{ assistant }} and more"
+    )
+
+    # what is saved is what is shown after undo and redo
+    page.click(tid("save-pipeline"))
+    expect(page.locator(tid("save-status"))).to_have_text("Saved.")
+    saved = server.json("GET", f"/api/pipelines/{pipeline['id']}")["definition"]
+    assert [b["id"] for b in saved["blocks"]] == ["ask", "check", "out"]
+    out = next(b for b in saved["blocks"] if b["id"] == "out")
+    assert out["config"]["format_template"] == "{{ assistant }} and more"

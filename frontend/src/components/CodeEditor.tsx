@@ -1,5 +1,5 @@
 import { useEffect, useRef } from 'react';
-import { EditorState, type Extension } from '@codemirror/state';
+import { Annotation, EditorState, Transaction, type Extension } from '@codemirror/state';
 import { EditorView, keymap, placeholder as cmPlaceholder, drawSelection, highlightActiveLine } from '@codemirror/view';
 import { defaultKeymap, history, historyKeymap, indentWithTab } from '@codemirror/commands';
 import { bracketMatching, HighlightStyle, StreamLanguage, syntaxHighlighting } from '@codemirror/language';
@@ -58,6 +58,9 @@ interface Props {
   invalid?: boolean;
 }
 
+/** Marks the transactions that sync the editor to its `value` prop. */
+const external = Annotation.define<boolean>();
+
 /** A small CodeMirror 6 editor (Jinja or JSON), controlled by `value`. */
 export function CodeEditor({
   value,
@@ -102,7 +105,9 @@ export function CodeEditor({
         EditorView.contentAttributes.of({ 'aria-label': ariaLabel ?? 'code editor', spellcheck: 'false' }),
         placeholder ? cmPlaceholder(placeholder) : [],
         EditorView.updateListener.of((update) => {
-          if (update.docChanged) onChangeRef.current?.(update.state.doc.toString());
+          // a value set from outside (load, undo on the canvas) is not the user's change
+          if (update.docChanged && !update.transactions.some((t) => t.annotation(external)))
+            onChangeRef.current?.(update.state.doc.toString());
         }),
       ],
     });
@@ -120,7 +125,11 @@ export function CodeEditor({
     const v = view.current;
     if (!v) return;
     const current = v.state.doc.toString();
-    if (current !== value) v.dispatch({ changes: { from: 0, to: current.length, insert: value } });
+    if (current !== value)
+      v.dispatch({
+        changes: { from: 0, to: current.length, insert: value },
+        annotations: [external.of(true), Transaction.addToHistory.of(false)],
+      });
   }, [value]);
 
   return <div ref={host} className={`code-editor${invalid ? ' invalid' : ''}`} data-testid={testId} data-language={language} />;

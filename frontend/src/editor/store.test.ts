@@ -1,4 +1,4 @@
-import { beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { BlockInfo } from '../api/types';
 import { END_ID, START_ID, type BlockNodeData } from './graph';
 import { defaultConfig, useEditorStore } from './store';
@@ -107,5 +107,123 @@ describe('editor store', () => {
     expect(state().definition().description).toBe('From a template');
     state().markSaved(7);
     expect(state().loadedKey).toBe('7');
+  });
+});
+
+describe('editor undo and redo', () => {
+  beforeEach(() => {
+    vi.useFakeTimers();
+    state().loadNew();
+  });
+  afterEach(() => vi.useRealTimers());
+
+  const blockIds = () => state().definition().blocks.map((b) => b.id);
+  const conn = (source: string, target: string) => state().onConnect({ source, target, sourceHandle: null, targetHandle: null });
+
+  it('undoes and redoes adding, connecting and deleting, and a new change clears redo', () => {
+    expect(state().history.past).toHaveLength(0);
+    state().undo(); // nothing to undo: nothing changes
+    expect(state().nodes).toHaveLength(2);
+    const a = state().addBlock(llm, { x: 0, y: 100 });
+    conn(START_ID, a);
+    conn(a, END_ID);
+    expect(state().edges).toHaveLength(2);
+    state().deleteNode(a);
+    expect(blockIds()).toEqual([]);
+    expect(state().edges).toHaveLength(0);
+
+    state().undo();
+    expect(blockIds()).toEqual(['llm_block']);
+    expect(state().edges).toHaveLength(2);
+    state().undo();
+    state().undo();
+    expect(state().edges).toHaveLength(0);
+    expect(blockIds()).toEqual(['llm_block']);
+    state().undo();
+    expect(blockIds()).toEqual([]);
+    expect(state().history.past).toHaveLength(0);
+    expect(state().dirty).toBe(true);
+
+    state().redo();
+    state().redo();
+    expect(blockIds()).toEqual(['llm_block']);
+    expect(state().edges.map((e) => [e.source, e.target])).toEqual([[START_ID, a]]);
+    expect(state().history.future).toHaveLength(2);
+    state().setName('Changed');
+    expect(state().history.future).toHaveLength(0);
+    state().redo();
+    expect(state().edges).toHaveLength(1);
+  });
+
+  it('typing in one field is one step; another field or a pause starts a new one', () => {
+    const a = state().addBlock(llm, { x: 0, y: 0 });
+    const steps = state().history.past.length;
+    for (const text of ['W', 'Wr', 'Wri', 'Write']) {
+      state().updateConfig(a, 'user_prompt', text);
+      vi.advanceTimersByTime(200);
+    }
+    expect(state().history.past).toHaveLength(steps + 1);
+    state().updateConfig(a, 'system_prompt', 'Be brief');
+    expect(state().history.past).toHaveLength(steps + 2);
+    vi.advanceTimersByTime(2000);
+    state().updateConfig(a, 'system_prompt', 'Be very brief');
+    expect(state().history.past).toHaveLength(steps + 3);
+
+    state().undo();
+    expect(data(a).config.system_prompt).toBe('Be brief');
+    state().undo();
+    expect(data(a).config.system_prompt).toBe('');
+    expect(data(a).config.user_prompt).toBe('Write');
+    state().undo();
+    expect(data(a).config.user_prompt).toBeUndefined();
+  });
+
+  it('a drag is one step, and selecting changes nothing to undo', () => {
+    const a = state().addBlock(llm, { x: 0, y: 100 });
+    const steps = state().history.past.length;
+    state().onNodesChange([{ type: 'select', id: a, selected: false }]);
+    expect(state().history.past).toHaveLength(steps);
+    for (let y = 110; y <= 200; y += 10) {
+      state().onNodesChange([{ type: 'position', id: a, position: { x: 0, y }, dragging: true }]);
+      vi.advanceTimersByTime(16);
+    }
+    state().onNodesChange([{ type: 'position', id: a, position: { x: 0, y: 200 }, dragging: false }]);
+    expect(state().history.past).toHaveLength(steps + 1);
+    state().undo();
+    expect(state().nodes.find((n) => n.id === a)!.position).toEqual({ x: 0, y: 100 });
+  });
+
+  it('a node deleted with the keyboard comes back with its edges in one undo', () => {
+    const a = state().addBlock(llm, { x: 0, y: 100 });
+    conn(START_ID, a);
+    conn(a, END_ID);
+    const steps = state().history.past.length;
+    const edgeIds = state().edges.map((e) => e.id);
+    state().onNodesChange([{ type: 'remove', id: a }]);
+    state().onEdgesChange(edgeIds.map((id) => ({ type: 'remove' as const, id })));
+    expect(state().history.past).toHaveLength(steps + 1);
+    state().undo();
+    expect(blockIds()).toEqual(['llm_block']);
+    expect(state().edges).toHaveLength(2);
+  });
+
+  it('undo keeps the selection when the node is still there and clears invalid drafts', () => {
+    const a = state().addBlock(llm, { x: 0, y: 0 });
+    state().updateConfig(a, 'user_prompt', 'x');
+    state().setDraftError(a, 'temperature', 'Enter a number');
+    state().undo();
+    expect(state().selectedNodeId).toBe(a);
+    expect(state().draftErrors).toEqual({});
+    state().undo();
+    expect(state().selectedNodeId).toBeNull();
+  });
+
+  it('loading a pipeline starts a new history', () => {
+    state().addBlock(llm, { x: 0, y: 0 });
+    state().load(3, { name: 'Other', blocks: [{ id: 'o', type: 'OutputBlock', config: { format_template: 'x' } }] });
+    expect(state().history.past).toHaveLength(0);
+    state().undo();
+    expect(blockIds()).toEqual(['o']);
+    expect(state().dirty).toBe(false);
   });
 });

@@ -24,6 +24,7 @@ import {
   type BlockNodeData,
   type GraphNode,
 } from './graph';
+import { emptyHistory, recordChange, step, type History } from './history';
 
 export type FlowNode = Node<Record<string, unknown>>;
 
@@ -46,6 +47,7 @@ interface EditorState {
   fitRequest: number;
   /** A definition loaded without positions: lay it out again once ReactFlow measured the nodes. */
   layoutPending: boolean;
+  history: History;
 
   reset: () => void;
   loadNew: () => void;
@@ -68,6 +70,8 @@ interface EditorState {
   setProblems: (problems: Problem[]) => void;
   markSaved: (id: number) => void;
   definition: () => PipelineDefinition;
+  undo: () => void;
+  redo: () => void;
 }
 
 function terminalNodes(): FlowNode[] {
@@ -90,7 +94,16 @@ const empty = {
   problems: [] as Problem[],
   draftErrors: {} as Record<string, Record<string, string>>,
   layoutPending: false,
+  history: emptyHistory(),
 };
+
+/** A node removed with the keyboard takes its edges in a second change: one undo step for both. */
+const DELETE_WINDOW_MS = 100;
+
+/** The history after a change of the pipeline in `s` (`key`: changes of one kind in a row are one step). */
+function changed(s: EditorState, key: string | null = null, windowMs?: number): { history: History; dirty: true } {
+  return { history: recordChange(s.history, s, key, Date.now(), windowMs), dirty: true };
+}
 
 /** Defaults of a block's config, filled in when the block is dropped (what you see is what runs). */
 export function defaultConfig(info: BlockInfo): Record<string, unknown> {
@@ -133,25 +146,41 @@ export const useEditorStore = create<EditorState>()((set, get) => ({
   },
 
   onNodesChange: (changes) => {
-    const structural = changes.some((c) => c.type === 'position' || c.type === 'remove' || c.type === 'add' || c.type === 'replace');
-    const removed = new Set(changes.filter((c) => c.type === 'remove').map((c) => c.id));
+    const kept = changes.filter((c) => !(c.type === 'remove' && (c.id === START_ID || c.id === END_ID)));
+    const removed = new Set(kept.filter((c) => c.type === 'remove').map((c) => c.id));
+    const moved = kept.filter((c) => c.type === 'position').map((c) => c.id);
+    const structural = removed.size > 0 || moved.length > 0 || kept.some((c) => c.type === 'add' || c.type === 'replace');
     set((s) => {
-      const nodes = applyNodeChanges(changes.filter((c) => !(c.type === 'remove' && (c.id === START_ID || c.id === END_ID))), s.nodes);
+      const nodes = applyNodeChanges(kept, s.nodes);
       const draftErrors = { ...s.draftErrors };
       removed.forEach((id) => delete draftErrors[id]);
+      const history = removed.size
+        ? changed(s, 'delete', DELETE_WINDOW_MS)
+        : moved.length
+          ? changed(s, `move:${moved.join(',')}`)
+          : structural
+            ? changed(s)
+            : {};
       return {
         nodes,
         edges: removed.size ? s.edges.filter((e) => !removed.has(e.source) && !removed.has(e.target)) : s.edges,
         selectedNodeId: s.selectedNodeId && removed.has(s.selectedNodeId) ? null : s.selectedNodeId,
         draftErrors,
-        dirty: s.dirty || structural,
+        ...history,
       };
     });
   },
 
   onEdgesChange: (changes) => {
-    const structural = changes.some((c) => c.type === 'remove' || c.type === 'add' || c.type === 'replace');
-    set((s) => ({ edges: applyEdgeChanges(changes, s.edges), dirty: s.dirty || structural }));
+    set((s) => {
+      const present = new Set(s.edges.map((e) => e.id));
+      // edges of a removed node are already gone: their removal changes nothing more
+      const effective = changes.filter((c) => c.type !== 'remove' || present.has(c.id));
+      const removal = effective.some((c) => c.type === 'remove');
+      const structural = removal || effective.some((c) => c.type === 'add' || c.type === 'replace');
+      const history = removal ? changed(s, 'delete', DELETE_WINDOW_MS) : structural ? changed(s) : {};
+      return { edges: applyEdgeChanges(effective, s.edges), ...history };
+    });
   },
 
   onConnect: (connection) => {
@@ -159,7 +188,7 @@ export const useEditorStore = create<EditorState>()((set, get) => ({
     if (!canConnect(edges, connection.source, connection.target)) return;
     set((s) => ({
       edges: rfAddEdge({ ...connection, id: edgeId(connection.source, connection.target) }, s.edges),
-      dirty: true,
+      ...changed(s),
     }));
   },
 
@@ -177,7 +206,7 @@ export const useEditorStore = create<EditorState>()((set, get) => ({
       nodes: [...s.nodes.map((n) => (n.selected ? { ...n, selected: false } : n)), node],
       edges: s.edges.map((e) => (e.selected ? { ...e, selected: false } : e)),
       selectedNodeId: id,
-      dirty: true,
+      ...changed(s),
     }));
     return id;
   },
@@ -192,19 +221,19 @@ export const useEditorStore = create<EditorState>()((set, get) => ({
         else config[key] = value;
         return { ...n, data: { ...data, config } };
       }),
-      dirty: true,
+      ...changed(s, `config:${nodeId}:${key}`),
     })),
 
   replaceConfig: (nodeId, config) =>
     set((s) => ({
       nodes: s.nodes.map((n) => (n.id === nodeId && n.type === 'block' ? { ...n, data: { ...n.data, config } } : n)),
-      dirty: true,
+      ...changed(s, `config:${nodeId}:*`),
     })),
 
   setBlockId: (nodeId, blockId) =>
     set((s) => ({
       nodes: s.nodes.map((n) => (n.id === nodeId && n.type === 'block' ? { ...n, data: { ...n.data, blockId } } : n)),
-      dirty: true,
+      ...changed(s, `id:${nodeId}`),
     })),
 
   setDraftError: (nodeId, key, error) =>
@@ -229,21 +258,21 @@ export const useEditorStore = create<EditorState>()((set, get) => ({
         edges: s.edges.filter((e) => e.source !== nodeId && e.target !== nodeId),
         selectedNodeId: s.selectedNodeId === nodeId ? null : s.selectedNodeId,
         draftErrors,
-        dirty: true,
+        ...changed(s),
       };
     });
   },
 
   select: (nodeId) => set({ selectedNodeId: nodeId }),
 
-  setName: (name) => set({ name, dirty: true }),
+  setName: (name) => set((s) => ({ name, ...changed(s, 'name') })),
 
-  setSeedFields: (seedFields) => set({ seedFields, dirty: true }),
+  setSeedFields: (seedFields) => set((s) => ({ seedFields, ...changed(s, 'seedFields') })),
 
   layout: () =>
     set((s) => ({
       nodes: autoLayout(s.nodes as GraphNode[], s.edges) as FlowNode[],
-      dirty: true,
+      ...changed(s),
       fitRequest: s.fitRequest + 1,
     })),
 
@@ -258,9 +287,30 @@ export const useEditorStore = create<EditorState>()((set, get) => ({
 
   markSaved: (id) => set({ pipelineId: id, loadedKey: String(id), dirty: false }),
 
+  undo: () => set((s) => travel(s, 'undo')),
+
+  redo: () => set((s) => travel(s, 'redo')),
+
   definition: () => {
     const s = get();
     const def = graphToDefinition(s.name, s.seedFields, s.nodes as GraphNode[], s.edges);
     return s.description ? { ...def, description: s.description } : def;
   },
 }));
+
+/** The state after undo or redo: the snapshot's pipeline, the selection kept where it still exists. */
+function travel(s: EditorState, direction: 'undo' | 'redo'): Partial<EditorState> {
+  const moved = step(s.history, s, direction);
+  if (!moved) return {};
+  const { to, history } = moved;
+  const selectedNodeId = to.nodes.some((n) => n.id === s.selectedNodeId) ? s.selectedNodeId : null;
+  return {
+    ...to,
+    nodes: to.nodes.map((n) => ((n.id === selectedNodeId) === !!n.selected ? n : { ...n, selected: n.id === selectedNodeId })),
+    edges: to.edges.map((e) => (e.selected ? { ...e, selected: false } : e)),
+    selectedNodeId,
+    history,
+    draftErrors: {},
+    dirty: true,
+  };
+}

@@ -38,6 +38,7 @@ import { Palette } from '../editor/Palette';
 import { PipelinePanel } from '../editor/PipelinePanel';
 import { useEditorStore } from '../editor/store';
 import { TryPanel } from '../editor/TryPanel';
+import { isTypingTarget } from '../lib/keys';
 
 /** About the size of a new block's node (before it is measured). */
 const NEW_NODE_SIZE = { width: 230, height: 120 };
@@ -85,6 +86,10 @@ function Editor() {
   const setProblems = useEditorStore((s) => s.setProblems);
   const layout = useEditorStore((s) => s.layout);
   const addBlock = useEditorStore((s) => s.addBlock);
+  const undo = useEditorStore((s) => s.undo);
+  const redo = useEditorStore((s) => s.redo);
+  const canUndo = useEditorStore((s) => s.history.past.length > 0);
+  const canRedo = useEditorStore((s) => s.history.future.length > 0);
 
   const [status, setStatus] = useState<Status>(null);
   const [saving, setSaving] = useState(false);
@@ -203,14 +208,23 @@ function Editor() {
 
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
-      if ((e.ctrlKey || e.metaKey) && e.key.toLowerCase() === 's') {
+      if (!(e.ctrlKey || e.metaKey)) return;
+      const key = e.key.toLowerCase();
+      if (key === 's') {
         e.preventDefault();
         void save();
+        return;
+      }
+      // text fields and code editors keep their own undo
+      if ((key === 'z' || key === 'y') && !isTypingTarget(e.target)) {
+        e.preventDefault();
+        if (key === 'z' && !e.shiftKey) undo();
+        else redo();
       }
     };
     window.addEventListener('keydown', onKey);
     return () => window.removeEventListener('keydown', onKey);
-  }, [save]);
+  }, [save, undo, redo]);
 
   // unsaved changes: ask before leaving the editor (in the app) or the page (reload, close)
   const blocker = useBlocker(
@@ -297,6 +311,12 @@ function Editor() {
               {status.text}
             </span>
           )}
+          <button type="button" className="button" onClick={undo} disabled={!canUndo} data-testid="editor-undo" title="Undo (Ctrl+Z)">
+            Undo
+          </button>
+          <button type="button" className="button" onClick={redo} disabled={!canRedo} data-testid="editor-redo" title="Redo (Ctrl+Shift+Z or Ctrl+Y)">
+            Redo
+          </button>
           <button type="button" className="button" onClick={layout} data-testid="auto-layout" title="Arrange the blocks by depth">
             Auto-layout
           </button>
