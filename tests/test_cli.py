@@ -355,3 +355,19 @@ def test_run_with_a_user_block(cli: Cli) -> None:
     result = cli("run", "shout.yaml", "--seeds", "seeds.json", "--out", "shout.jsonl")
     assert result.returncode == 0, result.stderr
     assert _lines(cli.workdir / "shout.jsonl")[0]["accumulated_state"] == {"result": "HELLO!"}
+
+
+def test_deeply_nested_files_exit_2_with_a_message(cli: Cli) -> None:
+    deep = "[" * 5000 + "]" * 5000
+    cli.write("deep.yaml", f"name: deep\nblocks: {deep}\n")
+    cli.write("deep.json", f'{{"name": "deep", "blocks": {deep}}}')
+    cli.write("seeds.jsonl", f'{{"topic": {deep}}}\n')
+    cli.write("good.yaml", PIPELINE)
+    for args in (
+        ("validate", "deep.yaml"),
+        ("validate", "deep.json"),
+        ("run", "good.yaml", "--seeds", "seeds.jsonl"),
+    ):
+        result = cli(*args)
+        assert result.returncode == 2, result.stderr
+        assert "nested more than 100 levels deep" in result.stderr

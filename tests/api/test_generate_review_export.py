@@ -185,3 +185,28 @@ def test_oversized_upload_is_refused_with_413(make_server) -> None:  # type: ign
     assert_error(streamed, 413, "limit")
     assert client.get("/api/jobs").json() == {"jobs": []}
     assert upload(client, pipeline_id, seeds(3)).status_code == 201
+
+
+def test_deeply_nested_input_is_a_4xx_not_a_500(client: httpx.Client) -> None:
+    pipeline_id = create_pipeline(client)
+    deep = "[" * 5000 + "1" + "]" * 5000
+    refused = upload(client, pipeline_id, f'[{{"metadata": {{"topic": {deep}}}}}]'.encode())
+    assert_error(refused, 422, "nested more than 100 levels deep")
+    for name in ("s.json", "s.jsonl"):
+        body = f'{{"topic": {deep}}}'.encode()
+        report = client.post("/api/seeds/validate", files={"file": (name, body)})
+        assert_error(report, 422, "nested more than 100 levels deep")
+    assert client.get("/api/jobs").json() == {"jobs": []}
+
+    below_parser_limit = json.loads("[" * 150 + "]" * 150)
+    tried = client.post(
+        f"/api/pipelines/{pipeline_id}/execute", json={"metadata": {"topic": below_parser_limit}}
+    )
+    assert_error(tried, 422, "metadata is nested more than 100 levels deep")
+    definition = {
+        "name": "deep",
+        "blocks": [{"type": "OutputBlock", "config": {"x": below_parser_limit}}],
+    }
+    for method, path in (("POST", "/api/pipelines"), ("POST", "/api/pipelines/validate")):
+        answer = client.request(method, path, json=definition)
+        assert_error(answer, 422, "nested more than 100 levels deep")

@@ -180,3 +180,33 @@ def test_load_seed_file(tmp_path: Path) -> None:
         load_seed_file(tmp_path / "missing.json")
     with pytest.raises(SeedError, match="cannot read seed file"):
         load_seed_file(tmp_path)
+
+
+def _nested(depth: int) -> str:
+    return "[" * depth + "1" + "]" * depth
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "where"),
+    [
+        # Python's own JSON parser gives up near a thousand levels
+        ("deep.json", f'[{{"metadata": {{"x": {_nested(5000)}}}}}]', "deep.json: nested"),
+        ("deep.jsonl", f'{{"a": 1}}\n{{"x": {_nested(5000)}}}\n', "deep.jsonl: line 2: nested"),
+        # parsed, but deeper than the cap: refused naming the seed
+        (
+            "deep.json",
+            f'[{{"a": 1}}, {{"metadata": {{"x": {_nested(150)}}}}}]',
+            "seed 1: the metadata",
+        ),
+        ("deep.jsonl", f'{{"x": {_nested(150)}}}\n', "line 1 (seed 0): the metadata"),
+    ],
+)
+def test_deeply_nested_seeds_refused(name: str, content: str, where: str) -> None:
+    with pytest.raises(SeedError, match="nested more than 100 levels deep") as caught:
+        parse_seeds(content.encode(), name)
+    assert where in caught.value.message
+
+
+def test_nesting_up_to_the_cap_accepted() -> None:
+    seeds = parse_seeds(f'{{"x": {_nested(99)}}}'.encode(), "ok.jsonl")
+    assert len(seeds) == 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -355,3 +356,38 @@ def test_definition_shape_errors(data: Any, words: str) -> None:
 def test_yaml_errors_name_line() -> None:
     with pytest.raises(DefinitionError, match=r"p.yaml is not valid YAML or JSON at line 3, col"):
         parse_definition_text("name: p\nblocks:\n\t- id: a\n", "p.yaml")
+
+
+BOMB = """
+a: &a [1, 1, 1, 1, 1, 1, 1, 1, 1, 1]
+b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]
+c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]
+d: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]
+e: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d, *d]
+f: &f [*e, *e, *e, *e, *e, *e, *e, *e, *e, *e]
+g: &g [*f, *f, *f, *f, *f, *f, *f, *f, *f, *f]
+name: bomb
+blocks: [{type: OutputBlock, config: {format_template: x, extra: *g}}]
+"""
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("name: deep\nblocks: " + "[" * 5000 + "]" * 5000, "nested more than 100 levels deep"),
+        ('{"name": "deep", "blocks": ' + "[" * 150 + "]" * 150 + "}", "nested more than 100"),
+        ("name: cycle\nblocks: &b [{type: OutputBlock, config: {x: *b}}]", "nested more than 100"),
+        (BOMB, "holds 23,456,795 values once YAML aliases are expanded (at most 1,000,000)"),
+    ],
+    ids=["parser-limit", "over-the-cap", "alias-cycle", "alias-bomb"],
+)
+def test_huge_or_deep_definitions_refused(text: str, message: str) -> None:
+    with pytest.raises(DefinitionError, match=re.escape(message)):
+        parse_definition_text(text, "p.yaml")
+
+
+def test_yaml_aliases_within_the_caps_are_fine() -> None:
+    text = "name: shared\nblocks:\n- {id: a, type: OutputBlock, config: &c {format_template: x}}\n"
+    text += "- {id: b, type: OutputBlock, config: *c}\n"
+    definition = parse_definition_text(text, "p.yaml")
+    assert [b.config for b in definition.blocks] == [{"format_template": "x"}] * 2

@@ -46,7 +46,8 @@ def _describe(error: dict[str, Any]) -> str:
         return f"{_where_json(loc)} is not valid JSON{f' ({reason})' if reason else ''}"
     if kind == "missing":
         return f"{_where(loc)} is required"
-    return f"{_where(loc)}: {error.get('msg', 'invalid value')}"
+    message = str(error.get("msg", "invalid value")).removeprefix("Value error, ")
+    return f"{_where(loc)}: {message}"
 
 
 def _where_json(loc: Sequence[Any]) -> str:

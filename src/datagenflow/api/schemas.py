@@ -6,9 +6,10 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import Path, Query
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from datagenflow.engine.definition import PipelineDefinition
+from datagenflow.engine.nesting import nesting_problem
 
 MAX_ID = 2**63 - 1
 Responses = dict[int | str, dict[str, Any]]
@@ -93,6 +94,14 @@ class ExecuteRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     metadata: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("metadata")
+    @classmethod
+    def _bounded(cls, value: dict[str, Any]) -> dict[str, Any]:
+        problem = nesting_problem(value)
+        if problem:
+            raise ValueError(f"the metadata {problem}")
+        return value
 
 
 class Usage(BaseModel):

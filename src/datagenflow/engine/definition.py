@@ -9,8 +9,9 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from datagenflow.engine.nesting import MAX_DEPTH, nesting_problem
 from datagenflow.errors import InvalidInputError
 
 _ID_PATTERN = re.compile(r"^[A-Za-z_][A-Za-z0-9_\-]*$")
@@ -49,6 +50,14 @@ class PipelineDefinition(BaseModel):
     blocks: list[BlockSpec] = Field(default_factory=list)
     edges: list[tuple[str, str]] | None = None
     layout: dict[str, dict[str, float]] | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _bounded(cls, data: Any) -> Any:
+        problem = nesting_problem(data)
+        if problem:
+            raise ValueError(f"the definition {problem}")
+        return data
 
     def with_ids(self) -> PipelineDefinition:
         """A copy where every block has an id, derived from its type when absent."""
@@ -105,7 +114,8 @@ def parse_definition(data: Any, source: str = "pipeline") -> PipelineDefinition:
         return PipelineDefinition.model_validate(data).with_ids()
     except ValidationError as exc:
         problems = [
-            f"{_format_location(tuple(e['loc']), data)}: {e['msg']}" for e in exc.errors()[:20]
+            f"{_format_location(tuple(e['loc']), data)}: {e['msg'].removeprefix('Value error, ')}"
+            for e in exc.errors()[:20]
         ]
         raise DefinitionError(
             f"{source} is not a valid pipeline definition: " + "; ".join(problems),
@@ -121,6 +131,8 @@ def parse_definition_text(text: str, source: str = "pipeline") -> PipelineDefini
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         problem = getattr(exc, "problem", None) or str(exc)
         raise DefinitionError(f"{source} is not valid YAML or JSON{where}: {problem}") from None
+    except RecursionError:
+        raise DefinitionError(f"{source} is nested more than {MAX_DEPTH} levels deep") from None
     return parse_definition(data, source)
 
 
@@ -138,5 +150,7 @@ def load_definition_file(path: Path) -> PipelineDefinition:
             raise DefinitionError(
                 f"{path} is not valid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}"
             ) from None
+        except RecursionError:
+            raise DefinitionError(f"{path} is nested more than {MAX_DEPTH} levels deep") from None
         return parse_definition(data, str(path))
     return parse_definition_text(text, str(path))

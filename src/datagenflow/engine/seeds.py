@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from datagenflow.engine.nesting import MAX_DEPTH, nesting_problem
 from datagenflow.errors import InvalidInputError
 
 _SEED_KEYS = {"metadata", "repetitions"}
@@ -40,6 +41,7 @@ def _entry(raw: Any, index: int, where: str) -> Seed:
                 f"{where}: 'metadata' must be an object, not {type(metadata).__name__}",
                 {"index": index},
             )
+        _check_nesting(metadata, index, where)
         repetitions = raw.get("repetitions", 1)
         if isinstance(repetitions, bool) or not isinstance(repetitions, int) or repetitions < 1:
             raise SeedError(
@@ -55,7 +57,18 @@ def _entry(raw: Any, index: int, where: str) -> Seed:
             f"(unexpected keys: {extra}){missing}",
             {"index": index},
         )
+    _check_nesting(raw, index, where)
     return Seed(index, raw, 1)
+
+
+def _check_nesting(metadata: dict[str, Any], index: int, where: str) -> None:
+    problem = nesting_problem(metadata)
+    if problem:
+        raise SeedError(f"{where}: the metadata {problem}", {"index": index})
+
+
+def _too_deep(where: str, **detail: Any) -> SeedError:
+    return SeedError(f"{where}: nested more than {MAX_DEPTH} levels deep", detail)
 
 
 def _decode(data: bytes, filename: str) -> str:
@@ -75,6 +88,8 @@ def _parse_json(text: str, filename: str) -> list[Seed]:
             f"{filename}: invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}",
             {"line": exc.lineno, "column": exc.colno},
         ) from None
+    except RecursionError:
+        raise _too_deep(filename) from None
     items = data if isinstance(data, list) else [data]
     return [_entry(item, i, f"{filename}: seed {i}") for i, item in enumerate(items)]
 
@@ -91,6 +106,8 @@ def _parse_jsonl(text: str, filename: str) -> list[Seed]:
                 f"{filename}: line {lineno} is not valid JSON (column {exc.colno}: {exc.msg})",
                 {"line": lineno, "index": len(seeds)},
             ) from None
+        except RecursionError:
+            raise _too_deep(f"{filename}: line {lineno}", line=lineno, index=len(seeds)) from None
         seeds.append(_entry(item, len(seeds), f"{filename}: line {lineno} (seed {len(seeds)})"))
     return seeds
 
