@@ -1,5 +1,10 @@
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
+from pathlib import Path
+
 import httpx
 from api_helpers import LLM_AND_OUTPUT, assert_error, create_pipeline
 
@@ -120,3 +125,117 @@ def test_blocks_list_reports_broken_user_blocks(make_server, tmp_path) -> None: 
     assert "Uppercase" in {b["type"] for b in body["blocks"]}
     assert body["errors"][0]["source"].endswith("broken.py")
     assert "nothing_such_module" in body["errors"][0]["error"]
+
+
+MULTILINE = {
+    "name": "Quiz: Q&A / v2",
+    "seed_fields": ["content"],
+    "blocks": [
+        {
+            "id": "ask",
+            "type": "LLMBlock",
+            "config": {
+                "system_prompt": "You write quiz questions.\nOne per answer.\n",
+                "user_prompt": "Content:\n  {{ content }}\n\nWrite one question.",
+            },
+        },
+        {"id": "out", "type": "OutputBlock", "config": {"format_template": "{{ assistant }}"}},
+    ],
+    "layout": {"ask": {"x": 10.0, "y": 20.5}, "out": {"x": 10.0, "y": 200.0}},
+}
+
+
+def test_download_then_import_gives_the_same_pipeline(client: httpx.Client) -> None:
+    pipeline_id = create_pipeline(client, MULTILINE)
+    stored = client.get(f"/api/pipelines/{pipeline_id}").json()["definition"]
+
+    as_yaml = client.get(f"/api/pipelines/{pipeline_id}/download")
+    assert as_yaml.status_code == 200, as_yaml.text
+    assert as_yaml.headers["content-type"].startswith("application/yaml")
+    disposition = as_yaml.headers["content-disposition"]
+    assert disposition == 'attachment; filename="quiz-q-a-v2.yaml"'
+    text = as_yaml.text
+    assert text.startswith("name: 'Quiz: Q&A / v2'\n")
+    assert "  system_prompt: |\n      You write quiz questions.\n      One per answer.\n" in text
+
+    imported = client.post(
+        "/api/pipelines/import",
+        content=text.encode(),
+        params={"filename": "quiz-q-a-v2.yaml"},
+        headers={"Content-Type": "application/yaml"},
+    )
+    assert imported.status_code == 201, imported.text
+    assert imported.json()["id"] != pipeline_id
+    assert imported.json()["definition"] == stored
+
+    as_json = client.get(f"/api/pipelines/{pipeline_id}/download", params={"format": "json"})
+    assert as_json.headers["content-disposition"].endswith('quiz-q-a-v2.json"')
+    assert json.loads(as_json.text) == {k: v for k, v in stored.items() if v is not None}
+    again = client.post(
+        "/api/pipelines/import",
+        content=as_json.content,
+        headers={"Content-Type": "application/json"},
+    )
+    assert again.status_code == 201, again.text
+    assert again.json()["definition"] == stored
+    assert len(client.get("/api/pipelines").json()["pipelines"]) == 3
+
+    assert_error(client.get("/api/pipelines/999/download"), 404)
+    assert_error(client.get(f"/api/pipelines/{pipeline_id}/download?format=xml"), 422, "format")
+
+
+def test_a_downloaded_pipeline_runs_from_the_command_line(
+    client: httpx.Client, tmp_path: Path
+) -> None:
+    pipeline_id = create_pipeline(client, MULTILINE)
+    path = tmp_path / "quiz.yaml"
+    path.write_bytes(client.get(f"/api/pipelines/{pipeline_id}/download").content)
+    (tmp_path / "seeds.jsonl").write_text('{"content": "owls"}\n{"content": "bats"}\n')
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "datagenflow",
+            "run",
+            str(path),
+            "--seeds",
+            "seeds.jsonl",
+            "--out",
+            "out.jsonl",
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        stdin=subprocess.DEVNULL,
+    )
+    assert result.returncode == 0, result.stderr
+    lines = (tmp_path / "out.jsonl").read_text().splitlines()
+    assert [json.loads(line)["metadata"]["content"] for line in lines] == ["owls", "bats"]
+
+
+def test_import_refuses_bad_files_naming_the_problem(client: httpx.Client) -> None:
+    def send(
+        body: bytes, filename: str = "p.yaml", kind: str = "application/yaml"
+    ) -> httpx.Response:
+        return client.post(
+            "/api/pipelines/import",
+            content=body,
+            params={"filename": filename},
+            headers={"Content-Type": kind},
+        )
+
+    assert_error(
+        send(b"name: p\nblocks:\n\t- x\n"), 422, "p.yaml is not valid YAML or JSON at line 3"
+    )
+    assert_error(
+        send(b'{"name": "p", "blocks": [}', "p.json"), 422, "p.json is not valid JSON at line 1"
+    )
+    assert_error(send(b"- just\n- a list\n"), 422, "must be a mapping")
+    assert_error(send(b"name: p\nblocks: [{type: LLMBlok}]\n"), 422, "did you mean 'LLMBlock'")
+    invalid = assert_error(send(b"name: p\nblocks: [{type: LLMBlock}, {type: OutputBlock}]\n"), 422)
+    assert {p["block_id"] for p in invalid["detail"]["problems"]} == {"llmblock", "outputblock"}
+    assert_error(send(b"name: p\xff\n"), 422, "not UTF-8")
+    assert_error(send(b"name: p\nblocks: " + b"[" * 5000 + b"]" * 5000), 422, "nested")
+    assert_error(send(b"x" * (1024 * 1024 + 1)), 413, "p.yaml")
+    assert client.get("/api/pipelines").json()["pipelines"] == []

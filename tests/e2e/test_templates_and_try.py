@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 import pytest
+import yaml
 from e2e_page import node, tid, type_in_code_editor
 from e2e_support import Server, screenshot
 from playwright.sync_api import Page, expect
@@ -73,6 +74,48 @@ def test_pipeline_from_template_and_the_list(server: Server, page: Page, tmp_pat
     page.click(tid(f"pipeline-open-{pipeline_id}"))
     expect(page).to_have_url(re.compile(rf"/pipelines/{pipeline_id}$"))
     expect(node(page, definition["blocks"][0]["id"])).to_be_visible()
+
+
+def test_download_and_import_a_pipeline_file(server: Server, page: Page, tmp_path: Path) -> None:
+    pipeline = server.json("POST", "/api/pipelines/from_template/text_classification")
+    stored = pipeline["definition"]
+    page.goto(f"{server.url}/pipelines")
+
+    # Download: the definition as YAML, named after the pipeline
+    with page.expect_download() as info:
+        page.click(tid(f"pipeline-download-{pipeline['id']}"))
+    download = info.value
+    assert download.suggested_filename == "text-classification.yaml"
+    saved = tmp_path / download.suggested_filename
+    download.save_as(saved)
+    assert yaml.safe_load(saved.read_text()) == {k: v for k, v in stored.items() if v is not None}
+
+    # Import, edited: a new pipeline, opened in the editor
+    saved.write_text(saved.read_text().replace("name: Text classification", "name: Imported copy"))
+    page.set_input_files(tid("import-pipeline-input"), str(saved))
+    expect(page).to_have_url(re.compile(r"/pipelines/\d+$"))
+    imported_id = int(page.url.rsplit("/", 1)[1])
+    assert imported_id != pipeline["id"]
+    expect(page.locator(tid("pipeline-name"))).to_have_value("Imported copy")
+    for block in stored["blocks"]:
+        expect(node(page, block["id"])).to_be_visible()
+    imported = server.json("GET", f"/api/pipelines/{imported_id}")["definition"]
+    assert imported["blocks"] == stored["blocks"]
+
+    # a broken file: the server's message, naming the file and the line; nothing is added
+    page.click(tid("nav-pipelines"))
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("name: Broken\nblocks:\n\t- type: LLMBlock\n")
+    page.set_input_files(tid("import-pipeline-input"), str(broken))
+    expect(page.locator(tid("import-error"))).to_contain_text(
+        "broken.yaml is not valid YAML or JSON at line 3"
+    )
+    invalid = tmp_path / "invalid.json"
+    invalid.write_text(json.dumps({"name": "Invalid", "blocks": [{"type": "LLMBlok"}]}))
+    page.set_input_files(tid("import-pipeline-input"), str(invalid))
+    expect(page.locator(tid("import-error"))).to_contain_text("did you mean 'LLMBlock'")
+    expect(page).to_have_url(re.compile(r"/pipelines$"))
+    assert len(server.json("GET", "/api/pipelines")["pipelines"]) == 2
 
 
 def test_try_it_runs_one_seed_without_storing(server: Server, page: Page, tmp_path: Path) -> None:

@@ -87,6 +87,8 @@ interface RequestOptions {
   query?: Query;
   json?: unknown;
   form?: FormData;
+  /** A raw body (a file's text) and its content type. */
+  raw?: { body: Blob | string; type: string };
   signal?: AbortSignal;
 }
 
@@ -98,6 +100,9 @@ export async function apiFetch(method: string, path: string, opts: RequestOption
     body = JSON.stringify(opts.json);
   } else if (opts.form) {
     body = opts.form;
+  } else if (opts.raw) {
+    headers['Content-Type'] = opts.raw.type;
+    body = opts.raw.body;
   }
   const res = await fetch(buildUrl(path, opts.query), { method, headers, body, signal: opts.signal });
   if (res.status === 401) unauthorizedListeners.forEach((l) => l());
@@ -151,6 +156,12 @@ export const api = {
     request<ValidateResponseExt>('POST', '/api/pipelines/validate', { json: def }),
   executePipeline: (id: number, metadata: Record<string, unknown>) =>
     request<ExecuteResponse>('POST', `/api/pipelines/${id}/execute`, { json: { metadata } }),
+  /** A pipeline file (YAML or JSON, as `download` gives and `datagenflow run` reads) saved as a new pipeline. */
+  importPipeline: (file: File) =>
+    request<Pipeline>('POST', '/api/pipelines/import', {
+      query: { filename: file.name || 'pipeline.yaml' },
+      raw: { body: file, type: /\.json$/i.test(file.name) ? 'application/json' : 'application/yaml' },
+    }),
   accumulatedStateSchema: (id: number) =>
     request<AccumulatedStateSchema>('GET', `/api/pipelines/${id}/accumulated_state_schema`),
 
@@ -195,6 +206,14 @@ export async function downloadExport(jobId: number | undefined, status: string |
   const disposition = res.headers.get('Content-Disposition') ?? '';
   const match = /filename="?([^";]+)"?/.exec(disposition);
   saveBlob(blob, match?.[1] ?? `datagenflow-job-${jobId ?? 'all'}.jsonl`);
+}
+
+/** Saves a pipeline's definition as a YAML or JSON file (fetched with the Authorization header). */
+export async function downloadPipeline(id: number, format: 'yaml' | 'json' = 'yaml'): Promise<void> {
+  const res = await apiFetch('GET', buildUrl(`/api/pipelines/${id}/download`, { format }));
+  const disposition = res.headers.get('Content-Disposition') ?? '';
+  const match = /filename="?([^";]+)"?/.exec(disposition);
+  saveBlob(await res.blob(), match?.[1] ?? `pipeline-${id}.${format}`);
 }
 
 export function saveBlob(blob: Blob, filename: string): void {

@@ -223,6 +223,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/pipelines/import": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Import Pipeline
+         * @description Save a pipeline from a YAML or JSON file, the format `download` gives and
+         *     `datagenflow run` reads; an invalid one is refused with every problem listed.
+         */
+        post: operations["import_pipeline_api_pipelines_import_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/pipelines/validate": {
         parameters: {
             query?: never;
@@ -277,6 +298,27 @@ export interface paths {
          * @description The fields of the accumulated state: from the seeds, and what each block adds.
          */
         get: operations["accumulated_state_schema_api_pipelines__pipeline_id__accumulated_state_schema_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/pipelines/{pipeline_id}/download": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Download Pipeline
+         * @description The definition as a file for `datagenflow run` or `import` (with the editor's layout,
+         *     which the CLI ignores).
+         */
+        get: operations["download_pipeline_api_pipelines__pipeline_id__download_get"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1508,6 +1550,63 @@ export interface operations {
             };
         };
     };
+    import_pipeline_api_pipelines_import_post: {
+        parameters: {
+            query?: {
+                /** @description named in error messages */
+                filename?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description the file's text: YAML, or JSON (YAML reads it too) */
+        requestBody: {
+            content: {
+                "application/json": Record<string, never>;
+                "application/yaml": string;
+                "text/plain": string;
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Pipeline"];
+                };
+            };
+            /** @description missing or wrong API token (when one is set) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Request Entity Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description invalid; `detail.problems` lists them */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     validate_pipeline_api_pipelines_validate_post: {
         parameters: {
             query?: never;
@@ -1721,6 +1820,59 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["StateSchemaResponse"];
+                };
+            };
+            /** @description missing or wrong API token (when one is set) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description invalid input; `error` says what and where */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    download_pipeline_api_pipelines__pipeline_id__download_get: {
+        parameters: {
+            query?: {
+                format?: "yaml" | "json";
+            };
+            header?: never;
+            path: {
+                /** @description numeric id */
+                pipeline_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the definition as a file */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                    "application/yaml": unknown;
                 };
             };
             /** @description missing or wrong API token (when one is set) */

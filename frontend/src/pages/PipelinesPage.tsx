@@ -1,7 +1,7 @@
-import { useState } from 'react';
+import { useRef, useState } from 'react';
 import { Link, useNavigate } from 'react-router';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { api, errorMessage, saveBlob } from '../api/client';
+import { api, downloadPipeline, errorMessage, saveBlob } from '../api/client';
 import type { Pipeline, Template } from '../api/types';
 import { ConfirmDialog } from '../components/Modal';
 import { Spinner } from '../components/Spinner';
@@ -13,13 +13,61 @@ export function PipelinesPage() {
     <div className="page" data-testid="page-pipelines">
       <div className="page-title">
         <h1>Pipelines</h1>
-        <Link to="/pipelines/new" className="button primary" data-testid="new-pipeline">
-          + New pipeline
-        </Link>
+        <div className="title-actions">
+          <ImportButton />
+          <Link to="/pipelines/new" className="button primary" data-testid="new-pipeline">
+            + New pipeline
+          </Link>
+        </div>
       </div>
       <TemplatesSection />
       <PipelineList />
     </div>
+  );
+}
+
+/** Import a pipeline file (YAML or JSON): saved after the server validated it, then opened. */
+function ImportButton() {
+  const navigate = useNavigate();
+  const qc = useQueryClient();
+  const input = useRef<HTMLInputElement>(null);
+  const importFile = useMutation({
+    mutationFn: (file: File) => api.importPipeline(file),
+    onSuccess: (p) => {
+      void qc.invalidateQueries({ queryKey: ['pipelines'] });
+      navigate(`/pipelines/${p.id}`);
+    },
+  });
+  return (
+    <>
+      <input
+        ref={input}
+        type="file"
+        accept=".yaml,.yml,.json"
+        hidden
+        data-testid="import-pipeline-input"
+        onChange={(e) => {
+          const file = e.target.files?.[0];
+          e.target.value = '';
+          if (file) importFile.mutate(file);
+        }}
+      />
+      <button
+        type="button"
+        className="button"
+        onClick={() => input.current?.click()}
+        disabled={importFile.isPending}
+        data-testid="import-pipeline"
+        title="Add a pipeline from a YAML or JSON file (as Download gives and datagenflow run reads)"
+      >
+        {importFile.isPending ? <Spinner small /> : null} Import pipeline
+      </button>
+      {importFile.error && (
+        <p className="error-text import-error" role="alert" data-testid="import-error">
+          Could not import: {errorMessage(importFile.error)}
+        </p>
+      )}
+    </>
   );
 }
 
@@ -96,7 +144,8 @@ function PipelineList() {
       void qc.invalidateQueries({ queryKey: ['pipelines'] });
     },
   });
-  const actionError = duplicate.error ?? remove.error;
+  const download = useMutation({ mutationFn: (id: number) => downloadPipeline(id) });
+  const actionError = duplicate.error ?? remove.error ?? download.error;
   return (
     <section className="section" data-testid="pipelines-section">
       <h2>Your pipelines</h2>
@@ -140,6 +189,15 @@ function PipelineList() {
                     data-testid={`pipeline-duplicate-${p.id}`}
                   >
                     Duplicate
+                  </button>
+                  <button
+                    type="button"
+                    className="button small"
+                    onClick={() => download.mutate(p.id)}
+                    data-testid={`pipeline-download-${p.id}`}
+                    title="Download as YAML, for datagenflow run or Import"
+                  >
+                    Download
                   </button>
                   <button
                     type="button"

@@ -158,3 +158,26 @@ def int_field(upload: Upload, name: str) -> int:
     if not 1 <= value <= 2**63 - 1:
         raise InvalidInputError(f"form field '{name}' must be a positive id", {"field": name})
     return value
+
+
+async def read_text_body(request: Request, limit: int, what: str) -> str:
+    """A request body read as UTF-8 text, refused (413) as soon as it passes `limit` bytes."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise TooLargeError(
+            f"{what} ({_size(int(declared))}) is larger than the limit of {_size(limit)}",
+            {"limit": limit},
+        )
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            raise TooLargeError(
+                f"{what} is larger than the limit of {_size(limit)}", {"limit": limit}
+            )
+    try:
+        return body.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InvalidInputError(
+            f"{what} is not UTF-8 text (bad byte at offset {exc.start})", {"offset": exc.start}
+        ) from None

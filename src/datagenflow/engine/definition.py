@@ -123,9 +123,20 @@ def parse_definition(data: Any, source: str = "pipeline") -> PipelineDefinition:
         ) from None
 
 
-def parse_definition_text(text: str, source: str = "pipeline") -> PipelineDefinition:
+def _json_document(text: str, source: str) -> Any:
     try:
-        data = yaml.safe_load(text)
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise DefinitionError(
+            f"{source} is not valid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}"
+        ) from None
+    except RecursionError:
+        raise DefinitionError(f"{source} is nested more than {MAX_DEPTH} levels deep") from None
+
+
+def _yaml_document(text: str, source: str) -> Any:
+    try:
+        return yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
@@ -133,7 +144,16 @@ def parse_definition_text(text: str, source: str = "pipeline") -> PipelineDefini
         raise DefinitionError(f"{source} is not valid YAML or JSON{where}: {problem}") from None
     except RecursionError:
         raise DefinitionError(f"{source} is nested more than {MAX_DEPTH} levels deep") from None
-    return parse_definition(data, source)
+
+
+def parse_definition_text(
+    text: str, source: str = "pipeline", *, as_json: bool | None = None
+) -> PipelineDefinition:
+    """A definition from a file's text: JSON when `as_json` says so or, left out, when `source`
+    ends in .json; else YAML (which reads most JSON too)."""
+    if as_json if as_json is not None else source.lower().endswith(".json"):
+        return parse_definition(_json_document(text, source), source)
+    return parse_definition(_yaml_document(text, source), source)
 
 
 def load_definition_file(path: Path) -> PipelineDefinition:
@@ -143,14 +163,22 @@ def load_definition_file(path: Path) -> PipelineDefinition:
         raise DefinitionError(f"pipeline file {path} does not exist") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise DefinitionError(f"cannot read pipeline file {path}: {exc}") from None
-    if path.suffix == ".json":
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise DefinitionError(
-                f"{path} is not valid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}"
-            ) from None
-        except RecursionError:
-            raise DefinitionError(f"{path} is nested more than {MAX_DEPTH} levels deep") from None
-        return parse_definition(data, str(path))
     return parse_definition_text(text, str(path))
+
+
+class _Dumper(yaml.SafeDumper):
+    pass
+
+
+def _str_representer(dumper: yaml.SafeDumper, value: str) -> yaml.Node:
+    # prompts and templates read best as blocks; PyYAML quotes them when a block cannot hold them
+    style = "|" if "\n" in value else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+_Dumper.add_representer(str, _str_representer)
+
+
+def definition_yaml(definition: dict[str, Any]) -> str:
+    """A stored definition as the YAML people write: keys in their order, prompts as blocks."""
+    return yaml.dump(definition, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100)

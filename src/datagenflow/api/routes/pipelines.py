@@ -1,9 +1,11 @@
 from __future__ import annotations
 
+import json
 import math
-from typing import Annotated, Any
+import re
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 
 from datagenflow.api.context import AppContext, get_context
 from datagenflow.api.schemas import (
@@ -17,7 +19,13 @@ from datagenflow.api.schemas import (
     StateSchemaResponse,
     ValidationResponse,
 )
-from datagenflow.engine.definition import PipelineDefinition, parse_definition
+from datagenflow.api.uploads import read_text_body
+from datagenflow.engine.definition import (
+    PipelineDefinition,
+    definition_yaml,
+    parse_definition,
+    parse_definition_text,
+)
 from datagenflow.engine.executor import execute_record
 from datagenflow.engine.pipeline import PipelineInvalid, available_fields, build_pipeline, validate
 from datagenflow.errors import InvalidInputError
@@ -30,6 +38,18 @@ _INVALID: Responses = {
     422: {"model": ErrorBody, "description": "invalid; `detail.problems` lists them"}
 }
 _MISSING: Responses = {404: {"model": ErrorBody}}
+MAX_PIPELINE_FILE_BYTES = 1024 * 1024
+_FILE_BODY = {
+    "requestBody": {
+        "required": True,
+        "description": "the file's text: YAML, or JSON (YAML reads it too)",
+        "content": {
+            "application/yaml": {"schema": {"type": "string"}},
+            "application/json": {"schema": {"type": "object"}},
+            "text/plain": {"schema": {"type": "string"}},
+        },
+    }
+}
 
 
 def pipeline_dict(row: PipelineRow) -> dict[str, Any]:
@@ -87,6 +107,28 @@ async def create_pipeline(body: PipelineDefinition, ctx: Ctx) -> dict[str, Any]:
     return pipeline_dict(await ctx.pipelines.create(definition.name, _stored(definition)))
 
 
+@router.post(
+    "/import",
+    response_model=Pipeline,
+    status_code=201,
+    openapi_extra=_FILE_BODY,
+    responses={**_INVALID, 413: {"model": ErrorBody}},
+)
+async def import_pipeline(
+    request: Request,
+    ctx: Ctx,
+    filename: Annotated[
+        str, Query(min_length=1, max_length=200, description="named in error messages")
+    ] = "pipeline.yaml",
+) -> dict[str, Any]:
+    """Save a pipeline from a YAML or JSON file, the format `download` gives and
+    `datagenflow run` reads; an invalid one is refused with every problem listed."""
+    text = await read_text_body(request, MAX_PIPELINE_FILE_BYTES, filename)
+    as_json = request.headers.get("content-type", "").startswith("application/json") or None
+    definition = _checked(parse_definition_text(text, filename, as_json=as_json), ctx)
+    return pipeline_dict(await ctx.pipelines.create(definition.name, _stored(definition)))
+
+
 @router.post("/validate", response_model=ValidationResponse)
 async def validate_pipeline(body: PipelineDefinition, ctx: Ctx) -> dict[str, Any]:
     """Every problem at once, and the fields each block can read (for the editor's dropdowns)."""
@@ -114,6 +156,41 @@ async def update_pipeline(
     definition = _checked(body, ctx)
     row = await ctx.pipelines.update(pipeline_id, definition.name, _stored(definition))
     return pipeline_dict(row)
+
+
+def _file_name(name: str, pipeline_id: int) -> str:
+    slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:80]
+    return slug or f"pipeline-{pipeline_id}"
+
+
+@router.get(
+    "/{pipeline_id}/download",
+    response_class=Response,
+    responses={
+        **_MISSING,
+        200: {
+            "description": "the definition as a file",
+            "content": {"application/yaml": {}, "application/json": {}},
+        },
+    },
+)
+async def download_pipeline(
+    pipeline_id: IdPath, ctx: Ctx, format: Literal["yaml", "json"] = "yaml"
+) -> Response:
+    """The definition as a file for `datagenflow run` or `import` (with the editor's layout,
+    which the CLI ignores)."""
+    row = await ctx.pipelines.get(pipeline_id)
+    if format == "json":
+        body = json.dumps(row.definition, indent=2, ensure_ascii=False) + "\n"
+        media = "application/json"
+    else:
+        body, media = definition_yaml(row.definition), "application/yaml"
+    name = f"{_file_name(row.name, pipeline_id)}.{format}"
+    return Response(
+        body.encode(),
+        media_type=f"{media}; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
 
 
 @router.delete("/{pipeline_id}", status_code=204, responses=_MISSING)
