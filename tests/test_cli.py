@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -371,3 +372,20 @@ def test_deeply_nested_files_exit_2_with_a_message(cli: Cli) -> None:
         result = cli(*args)
         assert result.returncode == 2, result.stderr
         assert "nested more than 100 levels deep" in result.stderr
+
+
+def test_serve_and_mock_llm_on_a_busy_or_bad_port_exit_2(cli: Cli) -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = str(busy.getsockname()[1])
+        for command in ("serve", "mock-llm"):
+            result = cli(command, "--port", port)
+            assert result.returncode == 2, (command, result.stderr)
+            assert f"cannot listen on 127.0.0.1:{port}" in result.stderr
+            assert "DEMO MODE" not in result.stderr  # refused before anything started
+    for command in ("serve", "mock-llm"):
+        result = cli(command, "--port", "99999")
+        assert result.returncode == 2 and "99999 is not in the range" in result.stderr
+    result = cli("serve", PORT="70000")
+    assert result.returncode == 2 and "PORT" in result.stderr

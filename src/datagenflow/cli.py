@@ -66,7 +66,9 @@ def main() -> None:
 
 @main.command()
 @click.option("--host", default=None, help="Address to bind (default HOST or 127.0.0.1).")
-@click.option("--port", default=None, type=int, help="Port (default PORT or 8000).")
+@click.option(
+    "--port", default=None, type=click.IntRange(0, 65535), help="Port (default PORT or 8000)."
+)
 @click.option(
     "--demo/--no-demo",
     default=True,
@@ -75,9 +77,13 @@ def main() -> None:
 @_user_errors
 def serve(host: str | None, port: int | None, demo: bool) -> None:
     """Start the web app and the API."""
-    from datagenflow.api.server import run_server
+    from datagenflow.api.server import check_bind, check_port, run_server
     from datagenflow.demo import start_demo_if_needed
+    from datagenflow.settings import get_settings
 
+    settings = get_settings()
+    check_bind(host or settings.host, settings)  # before the demo LLM starts, to say only this
+    check_port(host or settings.host, settings.port if port is None else port)
     fake = start_demo_if_needed() if demo else None
     try:
         run_server(host=host, port=port)
@@ -227,7 +233,7 @@ def templates(as_json: bool) -> None:
 
 @main.command("mock-llm")
 @click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=11435, show_default=True, type=int)
+@click.option("--port", default=11435, show_default=True, type=click.IntRange(0, 65535))
 @click.option(
     "--latency-ms",
     default=0.0,
@@ -246,7 +252,11 @@ def mock_llm(host: str, port: int, latency_ms: float, error_rate: float) -> None
     """Serve an OpenAI-compatible fake LLM for demos, tests and benchmarks."""
     from datagenflow.llm.mock_server import run_mock_server
 
-    run_mock_server(host, port, latency_ms=latency_ms, error_rate=error_rate)
+    try:
+        run_mock_server(host, port, latency_ms=latency_ms, error_rate=error_rate)
+    except OSError as exc:
+        click.echo(f"error: cannot listen on {host}:{port}: {exc.strerror or exc}", err=True)
+        sys.exit(EXIT_BAD_INPUT)
 
 
 if __name__ == "__main__":

@@ -28,7 +28,7 @@ class Settings(BaseSettings):
     database_url: str = "sqlite:///./data/datagenflow.db"
     datagenflow_user_blocks: Path = Path("./user_blocks")
     host: str = "127.0.0.1"
-    port: int = 8000
+    port: int = Field(default=8000, ge=0, le=65535)
     datagenflow_api_token: str = ""
     datagenflow_cors_origins: str = ""
 

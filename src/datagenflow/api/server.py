@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import ipaddress
 import logging
+import socket
 import sys
 
 import uvicorn
@@ -44,6 +45,22 @@ def check_bind(host: str, settings: Settings) -> None:
             "run pipelines and read every record. Set DATAGENFLOW_API_TOKEN, or bind 127.0.0.1",
             {"host": host},
         )
+
+
+def check_port(host: str, port: int) -> None:
+    """Fail before migrations and the demo LLM start, not from inside uvicorn (exit status 3)."""
+    if port == 0:
+        return
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host.strip("[]"), port))
+        except OSError as exc:
+            raise DataGenFlowError(
+                f"cannot listen on {host}:{port}: {exc.strerror or exc}",
+                {"host": host, "port": port},
+            ) from None
 
 
 def startup_line(host: str, port: int, settings: Settings) -> str:
@@ -84,6 +101,7 @@ def run_server(
     host = host or settings.host
     port = settings.port if port is None else port
     check_bind(host, settings)
+    check_port(host, port)
     async_url(settings.database_url)
     make_executor(settings)  # an unusable executor setting fails here, before uvicorn starts
     if not logging.getLogger().handlers:
