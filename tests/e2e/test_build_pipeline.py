@@ -161,6 +161,7 @@ def test_build_configure_and_save_a_pipeline(server: Server, page: Page) -> None
     expect(page.locator(tid("problems-list"))).to_have_count(0)
     expect(page).to_have_url(re.compile(r"/pipelines/\d+$"))
     pipeline_id = int(page.url.rsplit("/", 1)[1])
+    expect(page.locator(tid("editor-undo"))).to_be_enabled()  # the new URL kept the history
 
     saved = server.json("GET", f"/api/pipelines/{pipeline_id}")
     definition = saved["definition"]

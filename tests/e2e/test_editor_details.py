@@ -444,6 +444,7 @@ def test_undo_and_redo_in_the_editor(server: Server, page: Page) -> None:
     # what is saved is what is shown after undo and redo
     page.click(tid("save-pipeline"))
     expect(page.locator(tid("save-status"))).to_have_text("Saved.")
+    expect(undo).to_be_enabled()  # saving keeps the history
     saved = server.json("GET", f"/api/pipelines/{pipeline['id']}")["definition"]
     assert [b["id"] for b in saved["blocks"]] == ["ask", "check", "out"]
     out = next(b for b in saved["blocks"] if b["id"] == "out")

@@ -92,7 +92,7 @@ export function PipelinePanel({ blockCount }: { blockCount: number }) {
           <li>Start → block marks where records begin; block → End marks what finishes them. Branches are allowed.</li>
           <li>Delete or Backspace removes the selected blocks and edges.</li>
           <li>Each block shows the state it receives: the seed fields plus every upstream block's outputs.</li>
-          <li>Ctrl+S saves (after validation).</li>
+          <li>Ctrl+S saves (after validation); Ctrl+Z and Ctrl+Shift+Z undo and redo.</li>
         </ul>
       </section>
     </aside>
