@@ -103,6 +103,28 @@ def test_template_variables() -> None:
     assert template_variables("{{ broken") == set()
 
 
+OPTIONAL = (
+    "{{ topic }}{% if include_examples is defined and include_examples %} with examples{% endif %}"
+    " at {{ level | default('beginner') }} level{% for t in tags | d([]) %} #{{ t }}{% endfor %}"
+)
+
+
+def test_guarded_names_are_optional(registry: BlockRegistry) -> None:
+    assert template_variables(OPTIONAL) == {"topic"}
+    assert render(OPTIONAL, {"topic": "owls"}) == "owls at beginner level"
+    full = {"topic": "owls", "include_examples": True, "level": "expert", "tags": ["a"]}
+    assert render(OPTIONAL, full) == "owls with examples at expert level #a"
+    # a pipeline using them validates with only `topic` in the seeds; an unguarded read does not
+    block = {"type": "OutputBlock", "config": {"format_template": OPTIONAL}}
+    definition = parse_definition({"name": "p", "seed_fields": ["topic"], "blocks": [block]})
+    assert validate(definition, registry) == []
+    block["config"]["format_template"] = "{% if include_examples %}x{% endif %}{{ topic }}"
+    definition = parse_definition({"name": "p", "seed_fields": ["topic"], "blocks": [block]})
+    assert [p.message for p in validate(definition, registry)] == [
+        "no upstream block or seed provides 'include_examples' (available: topic)"
+    ]
+
+
 def test_private_attribute_access_is_reported_before_any_run(registry: BlockRegistry) -> None:
     definition = parse_definition(
         {

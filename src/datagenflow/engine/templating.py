@@ -94,13 +94,29 @@ def _private_access(source: str) -> str | None:
     return None
 
 
+_OPTIONAL_FILTERS = frozenset({"default", "d"})
+_OPTIONAL_TESTS = frozenset({"defined", "undefined"})
+
+
+def _optional_names(ast: nodes.Template) -> set[str]:
+    """Names the template guards (`x | default(...)`, `x is defined`): it works without them."""
+    found: set[str] = set()
+    for node in ast.find_all((nodes.Filter, nodes.Test)):
+        guards = _OPTIONAL_FILTERS if isinstance(node, nodes.Filter) else _OPTIONAL_TESTS
+        if node.name in guards and isinstance(node.node, nodes.Name):
+            found.add(node.node.name)
+    return found
+
+
 @lru_cache(maxsize=1024)
 def _variables(source: str) -> frozenset[str]:
-    return frozenset(meta.find_undeclared_variables(_env.parse(source)))
+    ast = _env.parse(source)
+    return frozenset(meta.find_undeclared_variables(ast) - _optional_names(ast))
 
 
 def template_variables(source: str) -> set[str]:
-    """Top-level names a template reads (empty when it does not parse)."""
+    """Top-level names a template needs (empty when it does not parse); a name it guards with
+    `| default(...)` or `is defined` anywhere is optional, so not listed."""
     try:
         return set(_variables(source))
     except jinja2.TemplateSyntaxError:
