@@ -263,16 +263,25 @@ def seed_file(n: int) -> bytes:
     return json.dumps([{"metadata": {"topic": f"t{i}", "n": i}} for i in range(n)]).encode()
 
 
-async def test_job_manager_runs_a_job_on_ray(ray_manager: JobManager) -> None:
+async def test_job_manager_runs_a_job_on_ray(
+    ray_manager: JobManager, fake_llm: MockServerThread
+) -> None:
+    fake_llm.server.state.latency_ms = 100  # 60 records, 6 at a time: over a second of LLM calls
     stored = await ray_manager.pipelines.create("chain", CHAIN)
-    job = await ray_manager.start(stored.id, "seeds.json", seed_file(25))
+    job = await ray_manager.start(stored.id, "seeds.json", seed_file(60))
     live = ray_manager.live(job.id)
-    assert live is not None and live.snapshot()["current_blocks"] == []  # blocks run remotely
+    assert live is not None
+    seen: set[str] = set()
+    while ray_manager.is_running(job.id):  # the workers' running blocks reach the progress view
+        seen.update(live.snapshot()["current_blocks"])
+        await asyncio.sleep(0.05)
+    assert "ask" in seen, seen
+    assert live.snapshot()["current_blocks"] == []
     view = await wait_done(ray_manager, job.id)
-    assert (view["status"], view["done"], view["succeeded"]) == ("completed", 25, 25)
+    assert (view["status"], view["done"], view["succeeded"]) == ("completed", 60, 60)
     page = await ray_manager.records.page(job_id=job.id, statuses=None, limit=100, offset=0)
-    assert page.total == 25
-    assert sorted(r.seed_index for r in page.rows) == list(range(25))
+    assert page.total == 60
+    assert sorted(r.seed_index for r in page.rows) == list(range(60))
     for row in page.rows:
         assert row.output == row.outputs["assistant"] + "!"
         assert f"t{row.seed_index}" in row.outputs["assistant"]

@@ -11,8 +11,8 @@ Why this shape:
 - Stopping is cooperative first: actors are asked to cancel their records and hand back the
   ones that finished, which are reported, then killed. So a cancelled job keeps its finished
   records and no actor outlives the run.
-- Block progress hooks are in-process callbacks and cannot cross to a worker: a Ray job shows
-  no "current block".
+- Block progress hooks are in-process callbacks and cannot cross to a worker: the driver reads
+  each worker's running blocks twice a second and replays the changes through the job's hook.
 """
 
 from __future__ import annotations
@@ -63,6 +63,7 @@ MIN_RECORDS_PER_WORKER = 16  # of the job's concurrency, when the worker count i
 READY_TIMEOUT_S = 120.0
 STOP_WAIT_S = 3.0
 KILL_WAIT_S = 5.0
+BLOCK_POLL_S = 0.5  # how often the workers' running blocks are read, for the progress view
 CONNECT_TIMEOUT_S = 5.0
 # run_batch calls in flight plus ready/stop; an async actor serves them on one event loop
 _ACTOR_CALLS = BATCHES_PER_WORKER + 8
@@ -101,6 +102,7 @@ class RecordWorker:
         self._error: str | None = None
         self._stopping = False
         self._tasks: set[asyncio.Task[None]] = set()
+        self._active: dict[str, int] = {}
         try:
             registry = discover(get_settings().datagenflow_user_blocks)
             parsed = parse_definition(definition, "the job's pipeline")
@@ -127,7 +129,9 @@ class RecordWorker:
             results.append((positions[id(execution)], result))
 
         task = asyncio.ensure_future(
-            run_many(self._pipeline, batch, collect, concurrency=concurrency)
+            run_many(
+                self._pipeline, batch, collect, concurrency=concurrency, on_block=self._on_block
+            )
         )
         self._tasks.add(task)
         try:
@@ -138,6 +142,17 @@ class RecordWorker:
         finally:
             self._tasks.discard(task)
         return results
+
+    def _on_block(self, block_id: str, started: bool) -> None:
+        count = self._active.get(block_id, 0) + (1 if started else -1)
+        if count > 0:
+            self._active[block_id] = count
+        else:
+            self._active.pop(block_id, None)
+
+    async def running_blocks(self) -> dict[str, int]:
+        """How many records are in each block right now (the job's "current block")."""
+        return dict(self._active)
 
     async def stop(self) -> None:
         """Cancel every record in flight; run_batch calls return what finished."""
@@ -362,15 +377,18 @@ class RayExecutor:
         on_result: ResultHook,
         *,
         concurrency: int,
-        on_block: BlockHook | None = None,  # cannot cross processes: Ray jobs show no block
+        on_block: BlockHook | None = None,
     ) -> None:
         await self._connect()
         source = iter(executions)
         flights: dict[asyncio.Future[Any], _Flight] = {}
         pool: list[Any] = []
         self._pools[id(pool)] = pool
+        mirror = _BlockMirror(on_block)
         try:
             slots = await self._start_workers(pipeline, concurrency, pool)
+            if on_block is not None:
+                mirror.follow(pool)
             for slot in slots:
                 self._launch(slot, source, flights)
             while flights:
@@ -387,6 +405,7 @@ class RayExecutor:
             await self._collect_finished(pool, flights, on_result)
             raise
         finally:
+            await mirror.stop()
             for future in flights:
                 _forget(future)
                 with contextlib.suppress(Exception):
@@ -429,6 +448,49 @@ class RayExecutor:
         if self._started_ray and ray.is_initialized():
             await asyncio.to_thread(ray.shutdown)
         self._started_ray = False
+
+
+class _BlockMirror:
+    """Replays, through the job's block hook, what the workers report running: the hook is
+    called in this process, the blocks run in the workers'."""
+
+    def __init__(self, on_block: BlockHook | None) -> None:
+        self._on_block = on_block
+        self._shown: dict[str, int] = {}
+        self._task: asyncio.Task[None] | None = None
+
+    def follow(self, pool: list[Any]) -> None:
+        self._task = asyncio.ensure_future(self._poll(pool))
+
+    async def _poll(self, pool: list[Any]) -> None:
+        while True:
+            await asyncio.sleep(BLOCK_POLL_S)
+            reads = [_future(actor.running_blocks.remote()) for actor in list(pool)]
+            for read in reads:
+                _forget(read)
+            answers = await asyncio.gather(*reads, return_exceptions=True)
+            total: dict[str, int] = {}
+            for answer in answers:
+                if isinstance(answer, dict):  # a worker that died reports nothing
+                    for block_id, count in answer.items():
+                        total[block_id] = total.get(block_id, 0) + int(count)
+            self._show(total)
+
+    def _show(self, total: dict[str, int]) -> None:
+        if self._on_block is None:
+            return
+        for block_id in set(total) | set(self._shown):
+            change = total.get(block_id, 0) - self._shown.get(block_id, 0)
+            for _ in range(abs(change)):
+                self._on_block(block_id, change > 0)
+        self._shown = {b: n for b, n in total.items() if n > 0}
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._task
+        self._show({})
 
 
 async def _deliver(
