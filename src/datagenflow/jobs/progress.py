@@ -10,6 +10,15 @@ from typing import Any
 from datagenflow.engine.executor import RecordResult
 
 
+def count_block(in_flight: dict[str, int], block_id: str, started: bool) -> None:
+    """Records in each block: one more when a block starts on a record, one less when it ends."""
+    count = in_flight.get(block_id, 0) + (1 if started else -1)
+    if count > 0:
+        in_flight[block_id] = count
+    else:
+        in_flight.pop(block_id, None)
+
+
 class LiveProgress:
     """Counters as results arrive (ahead of the database by at most one flush)."""
 
@@ -42,11 +51,7 @@ class LiveProgress:
         return self.done - self.failed
 
     def on_block(self, block_id: str, started: bool) -> None:
-        count = self._in_flight.get(block_id, 0) + (1 if started else -1)
-        if count > 0:
-            self._in_flight[block_id] = count
-        else:
-            self._in_flight.pop(block_id, None)
+        count_block(self._in_flight, block_id, started)
 
     def on_result(self, result: RecordResult, usage: dict[str, int]) -> None:
         self.done += 1

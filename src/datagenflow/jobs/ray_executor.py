@@ -40,6 +40,7 @@ from datagenflow.engine.executor import BlockHook, RecordResult
 from datagenflow.engine.pipeline import Pipeline, build_pipeline
 from datagenflow.engine.registry import discover
 from datagenflow.errors import DataGenFlowError
+from datagenflow.jobs.progress import count_block
 from datagenflow.settings import Settings, get_settings, reload_settings
 
 log = logging.getLogger(__name__)
@@ -144,11 +145,7 @@ class RecordWorker:
         return results
 
     def _on_block(self, block_id: str, started: bool) -> None:
-        count = self._active.get(block_id, 0) + (1 if started else -1)
-        if count > 0:
-            self._active[block_id] = count
-        else:
-            self._active.pop(block_id, None)
+        count_block(self._active, block_id, started)
 
     async def running_blocks(self) -> dict[str, int]:
         """How many records are in each block right now (the job's "current block")."""
