@@ -34,6 +34,7 @@ class Settings(BaseSettings):
 
     max_executions: int = Field(default=10_000_000, ge=1)
     max_upload_bytes: int = Field(default=50 * 1024 * 1024, ge=1)
+    max_request_bytes: int = Field(default=10 * 1024 * 1024, ge=1)
     job_concurrency: int = Field(default=64, ge=1)
     max_running_jobs: int = Field(default=1, ge=1)
     demo_mode: bool = False

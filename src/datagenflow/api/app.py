@@ -13,6 +13,7 @@ from datagenflow import __version__
 from datagenflow.api.auth import TokenAuth
 from datagenflow.api.context import AppContext
 from datagenflow.api.errors import install_error_handlers
+from datagenflow.api.limits import BodyLimit
 from datagenflow.api.responses import SafeJSONResponse
 from datagenflow.api.routes import (
     blocks,
@@ -99,6 +100,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         api.include_router(module.router)
     app.include_router(api)
     mount_ui(app)
+    app.add_middleware(BodyLimit, limit=settings.max_request_bytes)
     if settings.datagenflow_api_token:
         app.add_middleware(TokenAuth, token=settings.datagenflow_api_token)
     origins = _cors_origins(settings)

@@ -6,12 +6,13 @@
 from __future__ import annotations
 
 import hmac
-import json
 import re
 from urllib.parse import parse_qs
 
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
+
+from datagenflow.api.responses import send_error
 
 _OPEN = frozenset({"/api/docs", "/api/docs/oauth2-redirect", "/api/openapi.json"})
 _EVENTS = re.compile(r"^/api/jobs/[^/]+/events/?$")
@@ -26,25 +27,13 @@ class TokenAuth:
         if scope["type"] != "http" or not self._guarded(scope["path"]) or self._allowed(scope):
             await self.app(scope, receive, send)
             return
-        body = json.dumps(
-            {
-                "error": "missing or wrong API token: send 'Authorization: Bearer <token>' "
-                "(DATAGENFLOW_API_TOKEN)",
-                "detail": {},
-            }
-        ).encode()
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 401,
-                "headers": [
-                    (b"content-type", b"application/json"),
-                    (b"content-length", str(len(body)).encode()),
-                    (b"www-authenticate", b"Bearer"),
-                ],
-            }
+        await send_error(
+            send,
+            401,
+            "missing or wrong API token: send 'Authorization: Bearer <token>' "
+            "(DATAGENFLOW_API_TOKEN)",
+            headers=[(b"www-authenticate", b"Bearer")],
         )
-        await send({"type": "http.response.body", "body": body})
 
     @staticmethod
     def _guarded(path: str) -> bool:

@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from fastapi.responses import JSONResponse
+from starlette.types import Send
 
 from datagenflow.storage.jsonsafe import sanitize as _sanitize
 
@@ -32,3 +33,21 @@ def dumps_line(value: Any) -> str:
 
 def encode_line(value: Any) -> bytes:
     return dumps_line(value).encode("utf-8", "replace")
+
+
+async def send_error(
+    send: Send,
+    status: int,
+    message: str,
+    detail: dict[str, Any] | None = None,
+    headers: list[tuple[bytes, bytes]] | None = None,
+) -> None:
+    """The API's `{"error", "detail"}` answer, sent by a middleware (before any route runs)."""
+    body = json.dumps({"error": message, "detail": detail or {}}).encode()
+    start_headers = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(body)).encode()),
+        *(headers or []),
+    ]
+    await send({"type": "http.response.start", "status": status, "headers": start_headers})
+    await send({"type": "http.response.body", "body": body})

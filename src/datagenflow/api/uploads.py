@@ -32,7 +32,7 @@ class Upload:
         return self.filename or "seeds.json", bytes(self.data)
 
 
-def _size(limit: int) -> str:
+def size_text(limit: int) -> str:
     if limit >= 1024 * 1024:
         return f"{limit / (1024 * 1024):g} MB"
     if limit >= 1024:
@@ -94,7 +94,7 @@ class _Collector:
             self.upload.data += data[start:end]
             if len(self.upload.data) > self.limit:
                 raise TooLargeError(
-                    f"the seed file is larger than the upload limit of {_size(self.limit)} "
+                    f"the seed file is larger than the upload limit of {size_text(self.limit)} "
                     "(setting MAX_UPLOAD_BYTES)",
                     {"limit": self.limit},
                 )
@@ -121,8 +121,8 @@ async def read_upload(request: Request, limit: int) -> Upload:
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit + _OVERHEAD:
         raise TooLargeError(
-            f"the upload ({_size(int(declared))}) is larger than the limit of {_size(limit)} "
-            "(setting MAX_UPLOAD_BYTES)",
+            f"the upload ({size_text(int(declared))}) is larger than the limit of "
+            f"{size_text(limit)} (setting MAX_UPLOAD_BYTES)",
             {"limit": limit},
         )
     upload = Upload()
@@ -134,7 +134,7 @@ async def read_upload(request: Request, limit: int) -> Upload:
             received += len(chunk)
             if received > limit + _OVERHEAD:
                 raise TooLargeError(
-                    f"the upload is larger than the limit of {_size(limit)} "
+                    f"the upload is larger than the limit of {size_text(limit)} "
                     "(setting MAX_UPLOAD_BYTES)",
                     {"limit": limit},
                 )
@@ -165,7 +165,7 @@ async def read_text_body(request: Request, limit: int, what: str) -> str:
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit:
         raise TooLargeError(
-            f"{what} ({_size(int(declared))}) is larger than the limit of {_size(limit)}",
+            f"{what} ({size_text(int(declared))}) is larger than the limit of {size_text(limit)}",
             {"limit": limit},
         )
     body = bytearray()
@@ -173,7 +173,7 @@ async def read_text_body(request: Request, limit: int, what: str) -> str:
         body += chunk
         if len(body) > limit:
             raise TooLargeError(
-                f"{what} is larger than the limit of {_size(limit)}", {"limit": limit}
+                f"{what} is larger than the limit of {size_text(limit)}", {"limit": limit}
             )
     try:
         return body.decode("utf-8-sig")
