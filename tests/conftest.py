@@ -10,6 +10,8 @@ from datagenflow.engine.registry import BlockRegistry, discover
 from datagenflow.llm.mock_server import MockServerThread
 from datagenflow.settings import reload_settings
 
+FAKE_LLM_DEFAULTS = {"latency_ms": 0, "error_rate": 0.0, "reject_json_schema": False}
+
 
 @pytest.fixture(scope="session")
 def fake_llm_server() -> Iterator[MockServerThread]:
@@ -21,12 +23,15 @@ def fake_llm_server() -> Iterator[MockServerThread]:
 def fake_llm(
     fake_llm_server: MockServerThread, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[MockServerThread]:
-    """The fake LLM, reset, with the settings pointing every LLM block at it."""
+    """The fake LLM, reset (script, counters, latency and error rate), with the settings
+    pointing every LLM block at it."""
     fake_llm_server.reset()
+    fake_llm_server.configure(**FAKE_LLM_DEFAULTS)
     monkeypatch.setenv("LLM_BASE_URL", fake_llm_server.base_url)
     monkeypatch.setenv("LLM_MAX_RETRIES", "2")
     reload_settings()
     yield fake_llm_server
+    fake_llm_server.configure(**FAKE_LLM_DEFAULTS)
     reload_settings()
 
 

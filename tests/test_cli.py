@@ -389,3 +389,25 @@ def test_serve_and_mock_llm_on_a_busy_or_bad_port_exit_2(cli: Cli) -> None:
         assert result.returncode == 2 and "99999 is not in the range" in result.stderr
     result = cli("serve", PORT="70000")
     assert result.returncode == 2 and "PORT" in result.stderr
+
+
+def test_a_run_whose_first_executions_all_fail_stops_early(cli: Cli) -> None:
+    cli.write("pipeline.yaml", PIPELINE)
+    _seeds(cli, [1] * 300)
+    with MockServerThread(error_rate=1.0) as broken:
+        env = {"LLM_BASE_URL": broken.base_url, "LLM_MAX_RETRIES": "0"}
+        args = ("run", "pipeline.yaml", "--seeds", "seeds.json", "--concurrency", "4", "--out",
+                "records.jsonl")  # fmt: skip
+        result = cli(*args, **env)
+        assert result.returncode == 1, result.stderr
+        assert (
+            "stopped: the first 25 executions all failed (setting JOB_FAIL_FAST)" in result.stderr
+        )
+        failed = _lines(cli.workdir / "records.failed.jsonl")
+        assert 25 <= len(failed) < 300
+        assert f"0 succeeded, {len(failed)} failed" in result.stdout
+        assert f"{len(failed)}/300 failed {len(failed)}" in result.stderr  # the final progress
+
+        result = cli(*args, "--quiet", JOB_FAIL_FAST="0", **env)
+        assert result.returncode == 1 and "stopped" not in result.stderr
+        assert len(_lines(cli.workdir / "records.failed.jsonl")) == 300

@@ -160,6 +160,8 @@ def run(
     click.echo(f"records: {out_path}")
     if summary.failed:
         click.echo(f"failed records: {failed_path}")
+    if summary.stopped:
+        click.echo(summary.stopped, err=True)
     if summary.succeeded == 0:
         sys.exit(EXIT_NO_SUCCESS)
 

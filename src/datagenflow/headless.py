@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
-from datagenflow.engine.batch import Execution, expand
+from datagenflow.engine.batch import Execution, FailFast, expand
 from datagenflow.engine.definition import PipelineDefinition, load_definition_file
 from datagenflow.engine.executor import RecordResult
 from datagenflow.engine.pipeline import build_pipeline
@@ -68,6 +68,7 @@ class RunSummary:
     usage: dict[str, int] = field(
         default_factory=lambda: {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0}
     )
+    stopped: str | None = None  # why the run ended before every execution ran
 
     @property
     def rate(self) -> float:
@@ -106,8 +107,10 @@ async def run_headless(
     concurrency: int,
     progress: ProgressLine | None = None,
     executor: RecordExecutor | None = None,
+    fail_fast: int | None = None,
 ) -> RunSummary:
     pipeline = build_pipeline(definition, registry, seed_fields(seeds))
+    after = get_settings().job_fail_fast if fail_fast is None else fail_fast
     summary = RunSummary(total=total_executions(seeds))
     run_id = uuid.uuid4().hex[:12]
     started = time.perf_counter()
@@ -127,10 +130,20 @@ async def run_headless(
             summary.usage[key] += value
         if progress is not None:
             progress.advance(result.status == "failed")
+        guard.see(result)
 
+    runner = executor or LocalExecutor()
+    run = asyncio.ensure_future(
+        runner.run(pipeline, expand(seeds), on_result, concurrency=concurrency)
+    )
+    guard = FailFast(after, run.cancel)
     try:
-        runner = executor or LocalExecutor()
-        await runner.run(pipeline, expand(seeds), on_result, concurrency=concurrency)
+        try:
+            await run
+        except asyncio.CancelledError:
+            if guard.reason is None:
+                raise
+            summary.stopped = guard.reason
     finally:
         await close_shared_client()
         summary.elapsed_s = time.perf_counter() - started

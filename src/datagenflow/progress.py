@@ -25,6 +25,7 @@ class ProgressLine:
         self.width = width
         self.started = time.monotonic()
         self._last = 0.0
+        self._drawn = -1  # the `done` count last shown
         self._tty = self.stream.isatty()
         self._interval = 0.1 if self._tty else 5.0
 
@@ -47,6 +48,7 @@ class ProgressLine:
         return f"[{bar}] {self.done}/{self.total} failed {self.failed} {rate:,.1f} rec/s ETA {eta}"
 
     def draw(self) -> None:
+        self._drawn = self.done
         if self._tty:
             self.stream.write("\r" + self.text())
         else:
@@ -54,6 +56,8 @@ class ProgressLine:
         self.stream.flush()
 
     def close(self) -> None:
+        if self._drawn != self.done:  # a run that stopped early: show where it ended
+            self.draw()
         if self._tty:
             self.stream.write("\n")
             self.stream.flush()

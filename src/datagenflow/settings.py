@@ -37,6 +37,7 @@ class Settings(BaseSettings):
     max_request_bytes: int = Field(default=10 * 1024 * 1024, ge=1)
     job_concurrency: int = Field(default=64, ge=1)
     max_running_jobs: int = Field(default=1, ge=1)
+    job_fail_fast: int = Field(default=25, ge=0)
     demo_mode: bool = False
 
     datagenflow_executor: Literal["local", "ray"] = "local"

@@ -126,3 +126,39 @@ async def test_cancel_writes_every_finished_record(
     page = await manager.records.page(job_id=job.id, statuses=None, limit=1, offset=0)
     stored = await manager.jobs.get(job.id)
     assert page.total == view["done"] == stored.done and 10 <= stored.done < 200
+
+
+async def test_a_job_whose_first_executions_all_fail_stops_early(
+    manager: JobManager, fake_llm: MockServerThread
+) -> None:
+    manager.settings.llm_max_retries = 0  # the settings the LLM blocks read too
+    fake_llm.configure(error_rate=1.0)
+    pipeline = await manager.pipelines.create("ask", PIPELINE)
+    job = await manager.start(pipeline.id, "seeds.json", seed_file(500))
+    view = await wait_done(manager, job.id)
+    assert view["status"] == "failed"
+    assert "the first 25 executions all failed" in str(view["error"]), view["error"]
+    assert "JOB_FAIL_FAST" in str(view["error"])
+    done = int(str(view["done"]))
+    assert 25 <= done < 500 and view["failed"] == done  # every finished record kept, as failed
+    page = await manager.records.page(job_id=job.id, statuses=None, limit=1, offset=0)
+    assert page.total == done
+
+
+async def test_fail_fast_spares_a_job_with_some_successes_and_can_be_turned_off(
+    manager: JobManager, fake_llm: MockServerThread
+) -> None:
+    manager.settings.llm_max_retries = 0
+    fake_llm.script([{"content": "fine"}] + [{"status": 500}] * 10_000)
+    pipeline = await manager.pipelines.create("ask", PIPELINE)
+    job = await manager.start(pipeline.id, "seeds.json", seed_file(100))
+    view = await wait_done(manager, job.id)
+    assert (view["status"], view["done"], view["succeeded"]) == ("completed", 100, 1)
+
+    manager.settings.job_fail_fast = 0
+    fake_llm.reset()
+    fake_llm.configure(error_rate=1.0)
+    job = await manager.start(pipeline.id, "seeds.json", seed_file(60))
+    view = await wait_done(manager, job.id)
+    assert (view["status"], view["done"], view["failed"]) == ("failed", 60, 60)
+    assert str(view["error"]).startswith("every execution failed")

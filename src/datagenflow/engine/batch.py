@@ -61,3 +61,31 @@ async def run_many(
         for task in workers:
             task.cancel()
         await asyncio.gather(*workers, return_exceptions=True)
+
+
+class FailFast:
+    """Says when a run should stop: its first `after` executions all failed. An unreachable
+    endpoint or a broken prompt would otherwise fail every one of thousands of records, slowly.
+    `after` = 0 never stops."""
+
+    def __init__(self, after: int, on_trip: Callable[[], object]) -> None:
+        self.after = after
+        self.on_trip = on_trip
+        self.seen = 0
+        self.failed = 0
+        self.first_error: str | None = None
+        self.reason: str | None = None
+
+    def see(self, result: RecordResult) -> None:
+        if self.seen >= self.after:
+            return
+        self.seen += 1
+        if result.status == "failed":
+            self.failed += 1
+            self.first_error = self.first_error or result.error
+        if self.seen == self.after and self.failed == self.after:
+            self.reason = (
+                f"stopped: the first {self.after} executions all failed (setting "
+                f"JOB_FAIL_FAST); first error: {self.first_error}"
+            )
+            self.on_trip()

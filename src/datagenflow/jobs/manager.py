@@ -15,8 +15,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from datagenflow.engine.batch import Execution, expand
+from datagenflow.engine.batch import Execution, FailFast, expand
 from datagenflow.engine.definition import parse_definition
+from datagenflow.engine.executor import RecordResult
 from datagenflow.engine.pipeline import Pipeline, build_pipeline
 from datagenflow.engine.registry import BlockRegistry
 from datagenflow.engine.seeds import Seed, parse_seeds, seed_fields, total_executions
@@ -183,11 +184,17 @@ class JobManager:
         writer = RecordWriter(self.records, row.id, row.retry_round, progress)
         writer.start()
         status, error = "completed", None
+        guard = FailFast(self.settings.job_fail_fast, active.stop.set)
+
+        async def on_result(execution: Execution, result: RecordResult) -> None:
+            await writer.add(execution, result)
+            guard.see(result)
+
         run = asyncio.create_task(
             self.executor.run(
                 pipeline,
                 executions,
-                writer.add,
+                on_result,
                 concurrency=row.concurrency or self.settings.job_concurrency,
                 on_block=progress.on_block,
             ),
@@ -199,6 +206,8 @@ class JobManager:
             if not run.done():
                 run.cancel()
                 status = "cancelled"
+                if guard.reason is not None:
+                    status, error = "failed", guard.reason
             with contextlib.suppress(asyncio.CancelledError):
                 await run
         except Exception as exc:

@@ -363,6 +363,10 @@ class MockServerThread:
         result: dict[str, Any] = self._call(self.server.stats)
         return result
 
+    def configure(self, **options: Any) -> None:
+        """Change latency, error rate, ... on the server's own loop (see MockState.configure)."""
+        self._call(lambda: self.server.state.configure(options))
+
     def reset(self) -> None:
         self._call(self.server.reset)
 
