@@ -4,6 +4,8 @@ peak memory of the server process. Prints figures; it is not a pass/fail test.
     .venv/bin/python bench/bench_server.py [--executions 2000] [--concurrency 200]
         [--latency-ms 100] [--export-records 100000] [--database-url postgresql://...]
 
+`--database-url` should name an empty database (a job left running there would be resumed).
+
 The fake LLM and the server each run in their own process, like in production; the engine
 figure (the same run through `engine.batch.run_many` in this process) is the baseline.
 """
@@ -118,6 +120,11 @@ def run_job(client: httpx.Client, executions: int) -> tuple[float, dict[str, Any
         data={"pipeline_id": str(pipeline_id)},
         files={"file": ("seeds.json", body)},
     )
+    if answer.status_code == 409:
+        raise SystemExit(
+            f"the database already has a running job ({answer.json()['error']}); "
+            "give --database-url an empty database"
+        )
     answer.raise_for_status()
     job_id = answer.json()["job_id"]
     while True:
