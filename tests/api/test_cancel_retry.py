@@ -32,6 +32,8 @@ def test_cancel_mid_run_keeps_finished_records(
     time.sleep(0.3)
     assert fake_llm.stats()["requests"] == calls, "LLM calls went on after the cancel"
     assert_error(client.delete(f"/api/jobs/{job_id}"), 409, "cancelled")
+    # cancelling was a choice: nothing failed, so there is nothing to retry (the rest stays unrun)
+    assert_error(client.post(f"/api/jobs/{job_id}/retry_failed"), 409, "no failed")
 
 
 def test_retry_failed_reruns_only_failed_records_in_place(make_server, fake_llm) -> None:  # type: ignore[no-untyped-def]
@@ -68,4 +70,30 @@ def test_retry_failed_reruns_only_failed_records_in_place(make_server, fake_llm)
         assert (new["seed_index"], new["repetition"]) == (old["seed_index"], old["repetition"])
     for record_id, old in kept.items():
         assert after[record_id]["updated_at"] == old["updated_at"]
+    assert_error(client.post(f"/api/jobs/{job_id}/retry_failed"), 409, "no failed")
+
+
+def test_retry_after_an_early_stop_also_runs_what_never_ran(make_server, fake_llm) -> None:  # type: ignore[no-untyped-def]
+    client = make_server(llm_max_retries=0).client
+    fake_llm.configure(error_rate=1.0)
+    pipeline_id = create_pipeline(client)
+    job_id = start_job(client, pipeline_id, seeds(150))
+    stopped = wait_for_job(client, job_id)
+    assert stopped["status"] == "failed" and "first 25 executions all failed" in stopped["error"]
+    assert 25 <= stopped["done"] == stopped["failed"] < 150
+
+    fake_llm.configure(error_rate=0.0)
+    retry = client.post(f"/api/jobs/{job_id}/retry_failed")
+    assert retry.status_code == 202, retry.text
+    again = wait_for_job(client, job_id)
+    assert (again["status"], again["done"], again["succeeded"], again["failed"]) == (
+        "completed",
+        150,
+        150,
+        0,
+    )
+    page = records(client, job_id)
+    assert page["total"] == 150 and page["counts"]["pending"] == 150
+    keys = {(r["seed_index"], r["repetition"]) for r in page["records"]}
+    assert keys == {(i, 0) for i in range(150)}
     assert_error(client.post(f"/api/jobs/{job_id}/retry_failed"), 409, "no failed")

@@ -162,3 +162,33 @@ async def test_fail_fast_spares_a_job_with_some_successes_and_can_be_turned_off(
     view = await wait_done(manager, job.id)
     assert (view["status"], view["done"], view["failed"]) == ("failed", 60, 60)
     assert str(view["error"]).startswith("every execution failed")
+
+
+async def test_a_retry_of_an_early_stop_resumes_after_a_restart_with_the_unrun_too(
+    manager: JobManager, fake_llm: MockServerThread
+) -> None:
+    manager.settings.llm_max_retries = 0
+    fake_llm.configure(error_rate=1.0)
+    pipeline = await manager.pipelines.create("ask", PIPELINE)
+    job = await manager.start(pipeline.id, "seeds.json", seed_file(300))
+    stopped = await wait_done(manager, job.id)
+    assert stopped["status"] == "failed" and int(str(stopped["done"])) < 300
+
+    fake_llm.configure(error_rate=0.0, latency_ms=30)
+    await manager.retry_failed(job.id)
+    for _ in range(500):  # part of the retry round is stored, then the server stops
+        if (await manager.view(job.id))["succeeded"] >= 20:
+            break
+        await asyncio.sleep(0.01)
+    await manager.shutdown()
+    assert (await manager.jobs.get(job.id)).status == "running"
+
+    restarted = JobManager(manager.db, manager.registry, manager.settings)
+    try:
+        await restarted.resume_all()
+        view = await wait_done(restarted, job.id)
+        assert (view["status"], view["done"], view["succeeded"]) == ("completed", 300, 300)
+        page = await restarted.records.page(job_id=job.id, statuses=None, limit=500, offset=0)
+        assert sorted(r.seed_index for r in page.rows) == list(range(300))
+    finally:
+        await restarted.shutdown()

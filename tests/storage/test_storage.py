@@ -5,11 +5,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from alembic import command
+from alembic.script import ScriptDirectory
 from sqlalchemy import text
 
 from datagenflow.errors import ConflictError, DataGenFlowError
 from datagenflow.storage import Database, JobDelta, JobStore, PipelineStore, RecordStore
 from datagenflow.storage.database import async_url
+from datagenflow.storage.migrate import alembic_config
 from datagenflow.storage.models import utcnow
 from datagenflow.storage.records import record_dict
 
@@ -75,7 +78,40 @@ async def test_migrations_are_idempotent_and_sqlite_uses_wal(db: Database) -> No
     async with db.engine.connect() as conn:
         mode = (await conn.execute(text("PRAGMA journal_mode"))).scalar()
         version = (await conn.execute(text("SELECT version_num FROM alembic_version"))).scalar()
-    assert mode == "wal" and version == "0001"
+    assert mode == "wal" and version == HEAD
+
+
+HEAD = ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
+async def test_a_database_from_the_first_release_is_upgraded_keeping_its_jobs(
+    tmp_path: Path,
+) -> None:
+    db = Database(f"sqlite:///{tmp_path / 'old.db'}")
+    try:
+        async with db.engine.begin() as conn:
+            await conn.run_sync(lambda c: command.upgrade(alembic_config(c), "0001"))
+            await conn.execute(
+                text(
+                    "INSERT INTO jobs (pipeline_name, definition, status, total, done, succeeded,"
+                    " failed, retry_round, concurrency, elapsed_s, prompt_tokens,"
+                    " completion_tokens, total_tokens, seed_filename, created_at) VALUES ('old',"
+                    " '{}', 'failed', 9, 3, 0, 3, 0, 4, 1.5, 0, 0, 0, 's.json', CURRENT_TIMESTAMP)"
+                )
+            )
+        await db.migrate()
+        job = await JobStore(db).get(1)
+        assert (job.pipeline_name, job.status, job.done, job.retry_unrun) == (
+            "old",
+            "failed",
+            3,
+            False,
+        )
+        async with db.engine.connect() as conn:
+            version = (await conn.execute(text("SELECT version_num FROM alembic_version"))).scalar()
+        assert version == HEAD != "0001"
+    finally:
+        await db.close()
 
 
 async def test_upsert_by_execution_key_replaces_in_place(db: Database) -> None:

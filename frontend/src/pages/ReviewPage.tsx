@@ -196,6 +196,8 @@ export function ReviewPage() {
 
   const filteredCount = status ? (counts?.[status] ?? total) : allCount || total;
   const jobActive = !!job && isActiveStatus(job.status);
+  // a job an error stopped early: Retry failed also runs what it never reached
+  const unrun = job && job.status === 'failed' ? Math.max(0, job.total - job.done) : 0;
 
   return (
     <div className="page" data-testid="page-review">
@@ -310,15 +312,16 @@ export function ReviewPage() {
                 Export JSONL{status ? ` (${status})` : ''}
               </a>
             )}
-            {(counts?.failed ?? 0) > 0 && (
+            {((counts?.failed ?? 0) > 0 || unrun > 0) && (
               <button
                 type="button"
                 className="button"
                 onClick={() => retry.mutate()}
                 disabled={retry.isPending || jobActive}
                 data-testid="retry-failed"
+                title={unrun > 0 ? 'The job stopped early: this also runs the executions it never reached' : undefined}
               >
-                Retry failed ({counts?.failed})
+                Retry failed ({counts?.failed ?? 0}){unrun > 0 ? ` + ${unrun} not run` : ''}
               </button>
             )}
             <div className="toolbar-spacer" />

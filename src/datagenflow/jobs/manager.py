@@ -97,18 +97,24 @@ class JobManager:
             self._check_capacity()
             row = await self.jobs.get(job_id)
             failed = await self.records.count_failed(job_id)
-            if failed == 0:
+            # a job an error stopped early (JOB_FAIL_FAST, a dead worker) also runs what it never
+            # reached; a cancelled one does not: cancelling was the user's choice
+            unrun = row.total - row.done if row.status == "failed" else 0
+            if failed == 0 and unrun <= 0:
                 raise ConflictError(
                     f"job {job_id} has no failed records to retry", {"job_id": job_id}
                 )
             pipeline, seeds = await self._rebuild(row)
             row.retry_round += 1
+            row.retry_unrun = unrun > 0
             row.status = "running"
             row.error = None
             row.finished_at = None
-            await self.jobs.start_round(job_id, retry_round=row.retry_round)
+            await self.jobs.start_round(
+                job_id, retry_round=row.retry_round, retry_unrun=row.retry_unrun
+            )
             await self._launch(row, pipeline, seeds)
-        log.info("job %s: retrying %s failed records", job_id, failed)
+        log.info("job %s: retrying %s failed records and %s that never ran", job_id, failed, unrun)
         return row
 
     async def resume_all(self) -> None:
@@ -150,8 +156,9 @@ class JobManager:
         )
         row.status, row.done, row.failed, row.succeeded = "running", done, failed, done - failed
         executions: Iterable[Execution]
-        if retry_round == 0:
-            skip = await self.records.stored_keys(row.id, 0) if done else None
+        if retry_round == 0 or row.retry_unrun:
+            # every execution not stored for good: on a retry, the failed ones and the unrun
+            skip = await self.records.stored_keys(row.id, retry_round) if done else None
             executions = expand(seeds, skip)
         else:
             by_index = {seed.index: seed for seed in seeds}

@@ -103,11 +103,17 @@ class JobStore:
         )
 
     async def start_round(
-        self, job_id: int, *, retry_round: int, started_at: datetime | None = None
+        self,
+        job_id: int,
+        *,
+        retry_round: int,
+        retry_unrun: bool = False,
+        started_at: datetime | None = None,
     ) -> None:
         values: dict[str, Any] = {
             "status": "running",
             "retry_round": retry_round,
+            "retry_unrun": retry_unrun,
             "error": None,
             "finished_at": None,
         }

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     DateTime,
     Float,
     ForeignKey,
@@ -17,6 +18,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -54,6 +56,8 @@ class JobRow(Base):
     succeeded: Mapped[int] = mapped_column(BigInteger, default=0)
     failed: Mapped[int] = mapped_column(BigInteger, default=0)
     retry_round: Mapped[int] = mapped_column(Integer, default=0)
+    # the retry round also runs the executions a job stopped by an error never reached
+    retry_unrun: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     concurrency: Mapped[int] = mapped_column(Integer, default=1)
     elapsed_s: Mapped[float] = mapped_column(Float, default=0.0)
     prompt_tokens: Mapped[int] = mapped_column(BigInteger, default=0)
