@@ -289,3 +289,46 @@ def test_failed_records_show_their_error_and_retry(
     job = server.wait_for_job(job_id)
     assert job["failed"] == 2
     assert sum(1 for r in server.records(job_id) if r["status"] == "failed") == 2
+
+
+def test_a_job_stopped_early_offers_to_run_what_it_never_reached(
+    server: Server, page: Page
+) -> None:
+    # every record fails (prose is not JSON): the job stops after its first 25
+    pipeline = server.json(
+        "POST",
+        "/api/pipelines",
+        json={
+            "name": "Stops early",
+            "seed_fields": ["topic"],
+            "blocks": [
+                {"id": "ask", "type": "LLMBlock", "config": {"user_prompt": "About {{ topic }}"}},
+                {
+                    "id": "parse",
+                    "type": "JSONValidatorBlock",
+                    "config": {"field_name": "assistant", "strict": True},
+                },
+            ],
+        },
+    )
+    seeds = json.dumps([{"repetitions": 200, "metadata": {"topic": "tides"}}]).encode()
+    started = server.api.post(
+        "/api/generate",
+        files={"file": ("tides.json", seeds)},
+        data={"pipeline_id": str(pipeline["id"])},
+    )
+    assert started.status_code == 201, started.text
+    job = server.wait_for_job(started.json()["job_id"])
+    assert job["status"] == "failed" and "first 25 executions all failed" in job["error"]
+    unrun = job["total"] - job["done"]
+    assert unrun > 0
+
+    page.goto(f"{server.url}/review?job={job['id']}")
+    retry = page.locator(tid("retry-failed"))
+    expect(retry).to_have_text(f"Retry failed ({job['failed']}) + {unrun} not run")
+    expect(retry).to_have_attribute("title", re.compile("never reached"))
+    retry.click()
+    expect(page.locator(tid("review-message"))).to_contain_text("Retrying")
+    again = server.wait_for_job(job["id"])  # the prompt is still broken: stopped early again
+    assert again["status"] == "failed" and "first 25 executions all failed" in again["error"]
+    assert again["finished_at"] != job["finished_at"]
