@@ -20,6 +20,8 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("LLM_BASE_URL", "LLM_ENDPOINT", "llm_base_url"),
     )
     llm_api_key: str = ""
+    # keys for other endpoints a block names: LLM_API_KEY goes to LLM_BASE_URL only
+    llm_api_keys: dict[str, str] = Field(default_factory=dict)
     llm_model: str = "llama3.2"
     llm_max_concurrency: int = Field(default=64, ge=1)
     llm_timeout_s: float = Field(default=120.0, gt=0)
@@ -44,6 +46,17 @@ class Settings(BaseSettings):
     ray_address: str = ""
     ray_num_cpus: int | None = Field(default=None, ge=1)
 
+    def api_key_for(self, base_url: str) -> str:
+        """The key to send to `base_url`: a pipeline naming some other endpoint must not be
+        able to collect LLM_API_KEY. Compared as normalised base URLs."""
+        wanted = _base(base_url)
+        if wanted == _base(self.llm_base_url):
+            return self.llm_api_key
+        for url, key in self.llm_api_keys.items():
+            if _base(url) == wanted:
+                return key
+        return ""
+
     @field_validator("llm_base_url")
     @classmethod
     def _strip_endpoint(cls, value: str) -> str:
@@ -53,6 +66,11 @@ class Settings(BaseSettings):
         if value.endswith(suffix):
             value = value[: -len(suffix)]
         return value
+
+
+def _base(url: str) -> str:
+    base = url.strip().rstrip("/")
+    return base.removesuffix("/chat/completions").rstrip("/")
 
 
 @lru_cache(maxsize=1)

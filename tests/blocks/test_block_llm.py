@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -92,6 +93,29 @@ async def test_block_endpoint_overrides_settings(
         assert other.stats()["requests"] == 1
         assert result.trace()[0]["usage"]["endpoint"] == other.base_url
     assert fake_llm.stats()["requests"] == 0
+
+
+async def test_the_api_key_goes_only_to_its_own_endpoint(
+    registry: BlockRegistry, fake_llm: MockServerThread, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LLM_API_KEY", "sk-main")
+    reload_settings()
+    await _run(registry, {"user_prompt": "x"}, {})
+    assert fake_llm.stats()["last_authorization"] == "Bearer sk-main"
+    # a pipeline naming another endpoint (an imported file, say) does not get the key
+    with MockServerThread() as other:
+        await _run(registry, {"user_prompt": "x", "endpoint": other.base_url + "/"}, {})
+        assert other.stats()["requests"] == 1
+        assert other.stats()["last_authorization"] is None
+        # unless LLM_API_KEYS gives that endpoint its own
+        keys = json.dumps({other.base_url + "/chat/completions": "sk-other"})
+        monkeypatch.setenv("LLM_API_KEYS", keys)
+        reload_settings()
+        await _run(registry, {"user_prompt": "x", "endpoint": other.base_url}, {})
+        assert other.stats()["last_authorization"] == "Bearer sk-other"
+    # and the main endpoint, however it is spelled, gets the main key
+    await _run(registry, {"user_prompt": "x", "endpoint": fake_llm.base_url + "/"}, {})
+    assert fake_llm.stats()["last_authorization"] == "Bearer sk-main"
 
 
 async def test_output_field(registry: BlockRegistry, fake_llm: MockServerThread) -> None:

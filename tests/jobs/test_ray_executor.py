@@ -39,10 +39,11 @@ from datagenflow.jobs.ray_executor import (  # noqa: E402
     _ray_error_message,
     check_reachable,
     split_concurrency,
+    worker_environment,
 )
 from datagenflow.llm import close_shared_client  # noqa: E402
 from datagenflow.llm.mock_server import MockServerThread  # noqa: E402
-from datagenflow.settings import get_settings, reload_settings  # noqa: E402
+from datagenflow.settings import Settings, get_settings, reload_settings  # noqa: E402
 from datagenflow.storage import Database  # noqa: E402
 
 CHAIN = {
@@ -437,3 +438,18 @@ def test_a_worker_that_cannot_start_is_reported_in_one_line() -> None:
         "a Ray worker could not start: "
         "ModuleNotFoundError: No module named 'datagenflow_not_installed'"
     )
+
+
+def test_workers_get_the_settings_blocks_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    keys = {"https://api.example.com/v1": "sk-other"}
+    settings = Settings(llm_api_key="sk-main", llm_api_keys=keys, demo_mode=True)
+    environment = worker_environment(settings)
+    assert environment["LLM_API_KEY"] == "sk-main" and environment["DEMO_MODE"] == "true"
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    worker = reload_settings()  # what a worker process reads
+    assert (
+        worker.llm_api_keys == keys
+        and worker.api_key_for("https://api.example.com/v1/") == "sk-other"
+    )
+    assert worker.datagenflow_user_blocks.is_absolute()

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from datagenflow.blocks.llm_calls import ChatBlock
+from datagenflow.blocks.llm_calls import ENDPOINT_HELP, ChatBlock
 from datagenflow.engine.block import Param
 
 
@@ -25,7 +25,7 @@ class LLMBlock(ChatBlock):
         "model": Param("Model name; empty uses LLM_MODEL"),
         "temperature": Param("Sampling temperature (0 to 2); empty uses the server's default"),
         "max_tokens": Param("Upper bound on the reply's tokens"),
-        "endpoint": Param("OpenAI-compatible base URL for this block; empty uses LLM_BASE_URL"),
+        "endpoint": Param(ENDPOINT_HELP),
         "output_field": Param("State field the reply is written to"),
     }
 

@@ -11,6 +11,11 @@ from datagenflow.engine.templating import render
 from datagenflow.llm import ChatResult, get_shared_client
 from datagenflow.settings import get_settings
 
+ENDPOINT_HELP = (
+    "OpenAI-compatible base URL for this block; empty uses LLM_BASE_URL. Another endpoint gets "
+    "an API key only from LLM_API_KEYS"
+)
+
 _FIELD_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
@@ -63,7 +68,7 @@ async def chat(
         messages,
         base_url=base_url,
         model=model or settings.llm_model,
-        api_key=settings.llm_api_key,
+        api_key=settings.api_key_for(base_url),
         temperature=temperature,
         max_tokens=max_tokens,
         response_format=response_format,

@@ -6,7 +6,7 @@ from typing import Any, Literal
 import jsonschema
 
 from datagenflow.blocks.json_parsing import extract_json
-from datagenflow.blocks.llm_calls import ChatBlock, resolved_endpoint
+from datagenflow.blocks.llm_calls import ENDPOINT_HELP, ChatBlock, resolved_endpoint
 from datagenflow.engine.block import Param
 from datagenflow.llm import LLMHTTPError
 
@@ -36,7 +36,7 @@ class StructuredGenerator(ChatBlock):
         "model": Param("Model name; empty uses LLM_MODEL"),
         "temperature": Param("Sampling temperature (0 to 2)"),
         "max_tokens": Param("Upper bound on the reply's tokens"),
-        "endpoint": Param("OpenAI-compatible base URL for this block; empty uses LLM_BASE_URL"),
+        "endpoint": Param(ENDPOINT_HELP),
         "output_field": Param("State field the parsed object is written to"),
         "mode": Param(
             "How the schema is sent: auto (json_schema, falling back to json_object), "

@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import inspect
+import json
 import logging
 import os
 import re
@@ -50,6 +51,7 @@ log = logging.getLogger(__name__)
 WORKER_SETTINGS = (
     "llm_base_url",
     "llm_api_key",
+    "llm_api_keys",
     "llm_model",
     "llm_max_concurrency",
     "llm_timeout_s",
@@ -84,6 +86,8 @@ def worker_environment(settings: Settings) -> dict[str, str]:
         value: Any = getattr(settings, name)
         if isinstance(value, Path):
             value = value.expanduser().resolve()
+        elif isinstance(value, dict):
+            value = json.dumps(value)
         values[name.upper()] = str(value).lower() if isinstance(value, bool) else str(value)
     return values
 
