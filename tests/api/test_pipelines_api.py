@@ -234,7 +234,7 @@ def test_import_refuses_bad_files_naming_the_problem(client: httpx.Client) -> No
     assert_error(send(b"- just\n- a list\n"), 422, "must be a mapping")
     assert_error(send(b"name: p\nblocks: [{type: LLMBlok}]\n"), 422, "did you mean 'LLMBlock'")
     invalid = assert_error(send(b"name: p\nblocks: [{type: LLMBlock}, {type: OutputBlock}]\n"), 422)
-    assert {p["block_id"] for p in invalid["detail"]["problems"]} == {"llmblock", "outputblock"}
+    assert {p["block_id"] for p in invalid["detail"]["problems"]} == {"llm_block", "output_block"}
     assert_error(send(b"name: p\xff\n"), 422, "not UTF-8")
     assert_error(send(b"name: p\nblocks: " + b"[" * 5000 + b"]" * 5000), 422, "nested")
     assert_error(send(b"x" * (1024 * 1024 + 1)), 413, "p.yaml")

@@ -9,6 +9,7 @@ import pytest
 
 from datagenflow.engine.definition import (
     DefinitionError,
+    block_id_from_type,
     parse_definition,
     parse_definition_text,
 )
@@ -284,13 +285,31 @@ def test_ids_derived_from_types(registry: BlockRegistry) -> None:
             "blocks": [
                 {"type": "LLMBlock", "config": {"user_prompt": "x"}},
                 {"type": "LLMBlock", "config": {"user_prompt": "{{ assistant }}"}},
-                {"id": "llmblock_2x", "type": "OutputBlock", "config": {"format_template": "y"}},
+                {"id": "llm_block_2x", "type": "OutputBlock", "config": {"format_template": "y"}},
             ],
         }
     )
-    assert definition.ids() == ["llmblock", "llmblock_2", "llmblock_2x"]
-    assert definition.edge_list() == [("llmblock", "llmblock_2"), ("llmblock_2", "llmblock_2x")]
+    assert definition.ids() == ["llm_block", "llm_block_2", "llm_block_2x"]
+    assert definition.edge_list() == [
+        ("llm_block", "llm_block_2"),
+        ("llm_block_2", "llm_block_2x"),
+    ]
     assert validate(definition, registry) == []
+
+
+@pytest.mark.parametrize(
+    ("type_name", "block_id"),
+    [
+        ("LLMBlock", "llm_block"),
+        ("JSONValidatorBlock", "json_validator_block"),
+        ("StructuredGenerator", "structured_generator"),
+        ("Uppercase", "uppercase"),
+        ("my.Custom-Block2X", "my_custom_block2_x"),
+        ("___", "block"),
+    ],
+)
+def test_derived_ids_match_the_editors(type_name: str, block_id: str) -> None:
+    assert block_id_from_type(type_name) == block_id
 
 
 def test_available_fields_for_branched_dag(registry: BlockRegistry) -> None:

@@ -17,6 +17,14 @@ from datagenflow.errors import InvalidInputError
 _ID_PATTERN = re.compile(r"^[A-Za-z_][A-Za-z0-9_\-]*$")
 
 
+def block_id_from_type(type_name: str) -> str:
+    """`LLMBlock` -> `llm_block`, `JSONValidatorBlock` -> `json_validator_block`: the ids the
+    editor gives dropped blocks, so a file without ids and the editor agree."""
+    slug = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", type_name)
+    slug = re.sub(r"([A-Z]+)([A-Z][a-z])", r"\1_\2", slug)
+    return re.sub(r"[^A-Za-z0-9]+", "_", slug).strip("_").lower() or "block"
+
+
 class DefinitionError(InvalidInputError):
     pass
 
@@ -67,7 +75,7 @@ class PipelineDefinition(BaseModel):
             if spec.id:
                 blocks.append(spec)
                 continue
-            base = re.sub(r"[^A-Za-z0-9_]", "_", spec.type).lower() or "block"
+            base = block_id_from_type(spec.type)
             if not base[0].isalpha():
                 base = f"b_{base}"
             candidate, n = base, 2
