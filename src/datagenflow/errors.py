@@ -49,3 +49,14 @@ def did_you_mean(value: str, choices: Iterable[str]) -> str:
         if value.lower() in lowered:
             matches = [lowered[value.lower()]]
     return f"; did you mean '{matches[0]}'?" if matches else ""
+
+
+def utf8_text(data: bytes, where: str, error: type[InvalidInputError] = InvalidInputError) -> str:
+    """Text from bytes a user sent (a BOM is dropped), or an error naming where the first bad
+    byte is."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise error(
+            f"{where}: not UTF-8 text (bad byte at offset {exc.start})", {"offset": exc.start}
+        ) from None

@@ -12,7 +12,7 @@ from fastapi import Request
 from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
 
-from datagenflow.errors import InvalidInputError, TooLargeError
+from datagenflow.errors import InvalidInputError, TooLargeError, utf8_text
 
 _FIELD_LIMIT = 4096
 _OVERHEAD = 64 * 1024
@@ -175,9 +175,4 @@ async def read_text_body(request: Request, limit: int, what: str) -> str:
             raise TooLargeError(
                 f"{what} is larger than the limit of {size_text(limit)}", {"limit": limit}
             )
-    try:
-        return body.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise InvalidInputError(
-            f"{what} is not UTF-8 text (bad byte at offset {exc.start})", {"offset": exc.start}
-        ) from None
+    return utf8_text(bytes(body), what)

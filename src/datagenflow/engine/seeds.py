@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from datagenflow.engine.nesting import MAX_DEPTH, nesting_problem
-from datagenflow.errors import InvalidInputError
+from datagenflow.errors import InvalidInputError, utf8_text
 
 _SEED_KEYS = {"metadata", "repetitions"}
 
@@ -69,15 +69,6 @@ def _check_nesting(metadata: dict[str, Any], index: int, where: str) -> None:
 
 def _too_deep(where: str, **detail: Any) -> SeedError:
     return SeedError(f"{where}: nested more than {MAX_DEPTH} levels deep", detail)
-
-
-def _decode(data: bytes, filename: str) -> str:
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise SeedError(
-            f"{filename}: not UTF-8 text (bad byte at offset {exc.start})", {"offset": exc.start}
-        ) from None
 
 
 def _parse_json(text: str, filename: str) -> list[Seed]:
@@ -151,7 +142,7 @@ def parse_seeds(
     data: bytes, filename: str = "seeds.json", max_executions: int = 10_000_000
 ) -> list[Seed]:
     """Parse a seed file by its extension (JSON when unknown); raise SeedError naming the entry."""
-    text = _decode(data, filename)
+    text = utf8_text(data, filename, SeedError)
     if not text.strip():
         raise SeedError(f"{filename}: the file is empty")
     suffix = Path(filename).suffix.lower()
