@@ -107,10 +107,8 @@ async def run_headless(
     concurrency: int,
     progress: ProgressLine | None = None,
     executor: RecordExecutor | None = None,
-    fail_fast: int | None = None,
 ) -> RunSummary:
     pipeline = build_pipeline(definition, registry, seed_fields(seeds))
-    after = get_settings().job_fail_fast if fail_fast is None else fail_fast
     summary = RunSummary(total=total_executions(seeds))
     run_id = uuid.uuid4().hex[:12]
     started = time.perf_counter()
@@ -136,7 +134,7 @@ async def run_headless(
     run = asyncio.ensure_future(
         runner.run(pipeline, expand(seeds), on_result, concurrency=concurrency)
     )
-    guard = FailFast(after, run.cancel)
+    guard = FailFast(get_settings().job_fail_fast, run.cancel)
     try:
         try:
             await run

@@ -46,17 +46,6 @@ class Settings(BaseSettings):
     ray_address: str = ""
     ray_num_cpus: int | None = Field(default=None, ge=1)
 
-    def api_key_for(self, base_url: str) -> str:
-        """The key to send to `base_url`: a pipeline naming some other endpoint must not be
-        able to collect LLM_API_KEY. Compared as normalised base URLs."""
-        wanted = _base(base_url)
-        if wanted == _base(self.llm_base_url):
-            return self.llm_api_key
-        for url, key in self.llm_api_keys.items():
-            if _base(url) == wanted:
-                return key
-        return ""
-
     @field_validator("llm_base_url")
     @classmethod
     def _strip_endpoint(cls, value: str) -> str:
@@ -66,11 +55,6 @@ class Settings(BaseSettings):
         if value.endswith(suffix):
             value = value[: -len(suffix)]
         return value
-
-
-def _base(url: str) -> str:
-    base = url.strip().rstrip("/")
-    return base.removesuffix("/chat/completions").rstrip("/")
 
 
 @lru_cache(maxsize=1)

@@ -25,6 +25,7 @@ from support import cancel_once_done
 
 ray = pytest.importorskip("ray")
 
+from datagenflow.blocks.llm_calls import api_key_for  # noqa: E402
 from datagenflow.engine.batch import Execution, expand  # noqa: E402
 from datagenflow.engine.definition import parse_definition  # noqa: E402
 from datagenflow.engine.executor import RecordResult  # noqa: E402
@@ -450,6 +451,6 @@ def test_workers_get_the_settings_blocks_read(monkeypatch: pytest.MonkeyPatch) -
     worker = reload_settings()  # what a worker process reads
     assert (
         worker.llm_api_keys == keys
-        and worker.api_key_for("https://api.example.com/v1/") == "sk-other"
+        and api_key_for(worker, "https://api.example.com/v1/") == "sk-other"
     )
     assert worker.datagenflow_user_blocks.is_absolute()

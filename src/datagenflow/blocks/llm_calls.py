@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Any
 
 from datagenflow.engine.block import BaseBlock
 from datagenflow.engine.context import report_usage
 from datagenflow.engine.templating import render
-from datagenflow.llm import ChatResult, get_shared_client
-from datagenflow.settings import get_settings
+from datagenflow.llm import ChatResult, LLMError, get_shared_client, normalize_base_url
+from datagenflow.settings import Settings, get_settings
 
 ENDPOINT_HELP = (
     "OpenAI-compatible base URL for this block; empty uses LLM_BASE_URL. Another endpoint gets "
@@ -32,6 +33,25 @@ def check_generation_config(
             f"output_field {output_field!r} must be a name usable in templates "
             "(letters, digits and '_', not starting with a digit)"
         )
+
+
+@lru_cache(maxsize=256)
+def _same_endpoint(url: str, other: str) -> bool:
+    try:
+        return normalize_base_url(url) == normalize_base_url(other)
+    except LLMError:  # a malformed URL matches nothing; the call itself reports it
+        return False
+
+
+def api_key_for(settings: Settings, base_url: str) -> str:
+    """The key to send to `base_url`: LLM_API_KEY to LLM_BASE_URL only, other endpoints their
+    LLM_API_KEYS entry or none, so a pipeline naming some other endpoint cannot collect a key."""
+    if _same_endpoint(base_url, settings.llm_base_url):
+        return settings.llm_api_key
+    for url, key in settings.llm_api_keys.items():
+        if _same_endpoint(base_url, url):
+            return key
+    return ""
 
 
 def resolved_endpoint(endpoint: str | None) -> str:
@@ -68,7 +88,7 @@ async def chat(
         messages,
         base_url=base_url,
         model=model or settings.llm_model,
-        api_key=settings.api_key_for(base_url),
+        api_key=api_key_for(settings, base_url),
         temperature=temperature,
         max_tokens=max_tokens,
         response_format=response_format,

@@ -159,9 +159,10 @@ def parse_definition_text(
 ) -> PipelineDefinition:
     """A definition from a file's text: JSON when `as_json` says so or, left out, when `source`
     ends in .json; else YAML (which reads most JSON too)."""
-    if as_json if as_json is not None else source.lower().endswith(".json"):
-        return parse_definition(_json_document(text, source), source)
-    return parse_definition(_yaml_document(text, source), source)
+    if as_json is None:
+        as_json = source.lower().endswith(".json")
+    document = _json_document(text, source) if as_json else _yaml_document(text, source)
+    return parse_definition(document, source)
 
 
 def load_definition_file(path: Path) -> PipelineDefinition:

@@ -20,6 +20,9 @@ def _children(value: Any) -> Any:
 
 def too_deep(value: Any, limit: int = MAX_DEPTH) -> bool:
     """Whether lists and objects nest more than `limit` levels (a cycle counts as too deep)."""
+    children = _children(value)
+    if children is None or (limit >= 1 and not any(_children(c) is not None for c in children)):
+        return False  # the common case, a flat list or object: no walk
     deepest: dict[int, int] = {}
     stack: list[tuple[Any, int]] = [(value, 1)]
     while stack:

@@ -9,10 +9,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from datagenflow.engine.nesting import MAX_DEPTH, nesting_problem
+from datagenflow.engine.nesting import MAX_DEPTH, too_deep
 from datagenflow.errors import InvalidInputError, utf8_text
 
 _SEED_KEYS = {"metadata", "repetitions"}
+_CONTAINERS = (dict, list)  # what JSON nests
 
 
 class SeedError(InvalidInputError):
@@ -62,9 +63,13 @@ def _entry(raw: Any, index: int, where: str) -> Seed:
 
 
 def _check_nesting(metadata: dict[str, Any], index: int, where: str) -> None:
-    problem = nesting_problem(metadata)
-    if problem:
-        raise SeedError(f"{where}: the metadata {problem}", {"index": index})
+    # JSON has no shared parts (no aliases), so only depth matters; flat values need no walk
+    for value in metadata.values():
+        if type(value) in _CONTAINERS and too_deep(value, MAX_DEPTH - 1):
+            raise SeedError(
+                f"{where}: the metadata is nested more than {MAX_DEPTH} levels deep",
+                {"index": index},
+            )
 
 
 def _too_deep(where: str, **detail: Any) -> SeedError:
